@@ -1,0 +1,1 @@
+"""Agents: the Analyzer proposes a hypothesis, the Coder turns it into a unified diff."""

@@ -1,0 +1,228 @@
+"""The `.growthhacker.yml` schema, its defaults, and loading with errors that point at the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import ConfigError
+
+CONFIG_FILE = ".growthhacker.yml"
+#: Paths no agent may ever edit, whatever the config says: the bot's own state and CI.
+ALWAYS_PROTECTED = (".growthhacker.yml", ".growthhacker/**", ".github/**", ".git/**")
+
+Goal = Literal["minimize", "maximize"]
+AgentName = Literal["auto", "anthropic", "command", "heuristic"]
+Permission = Literal["read", "triage", "write", "maintain", "admin"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Objective(_Model):
+    """The one metric the bot optimises."""
+
+    metric: str
+    goal: Goal = "minimize"
+
+
+class Guardrail(_Model):
+    """A metric that may not get worse by more than ``max_regression`` (relative, 0.2 = 20%)."""
+
+    metric: str
+    max_regression: float = Field(0.0, ge=0.0)
+    goal: Goal = "minimize"
+
+
+class Seeds(_Model):
+    """Seeds for the search (every candidate) and for held-out confirmation (finalists only)."""
+
+    search: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    confirm: list[int] = Field(default_factory=lambda: [100, 101, 102, 103, 104], min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Seeds:
+        overlap = set(self.search) & set(self.confirm)
+        if overlap:
+            raise ValueError(
+                f"search and confirm seeds must be disjoint (held-out), both contain {sorted(overlap)}"
+            )
+        return self
+
+
+class EvaluateConfig(_Model):
+    """How to run the repository's own OPE evaluation."""
+
+    command: str
+    #: Where the command writes its metrics JSON, relative to the repo root. ``{metrics_path}``
+    #: (the default) means: the bot picks a fresh file per run and substitutes it into the command.
+    metrics: str = "{metrics_path}"
+    objective: Objective
+    guardrails: list[Guardrail] = Field(default_factory=list)
+    seeds: Seeds = Field(default_factory=Seeds)
+    timeout_s: float = Field(600.0, gt=0)
+    #: Commands that must exit 0 for a candidate to count (e.g. ``pytest -q``).
+    checks: list[str] = Field(default_factory=list)
+    #: Optional plausible range per metric; a value outside it is an "extreme value" failure.
+    bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    #: Extra environment variable names passed through to the eval (never secrets).
+    pass_env: list[str] = Field(default_factory=list)
+    #: How many seeds to evaluate at once.
+    workers: int = Field(1, ge=1, le=64)
+
+    @field_validator("command")
+    @classmethod
+    def _has_seed(cls, value: str) -> str:
+        if "{seed}" not in value:
+            raise ValueError("must contain the placeholder {seed} so each seed is a separate run")
+        return value
+
+    @field_validator("pass_env")
+    @classmethod
+    def _no_secret_names(cls, value: list[str]) -> list[str]:
+        from bot.redact import is_secret_name
+
+        secret = [name for name in value if is_secret_name(name)]
+        if secret:
+            raise ValueError(f"looks like a secret and is never passed to the eval: {secret}")
+        return value
+
+
+class EditConfig(_Model):
+    """What the agents may change."""
+
+    paths: list[str] = Field(min_length=1)
+    protected: list[str] = Field(default_factory=list)
+
+    def all_protected(self) -> tuple[str, ...]:
+        """Protected globs from the config plus the ones that are always protected."""
+        return tuple(dict.fromkeys([*ALWAYS_PROTECTED, *self.protected]))
+
+
+class Budget(_Model):
+    """Spend limits for LLM backends; ``None`` means unlimited."""
+
+    usd: float | None = Field(None, ge=0)
+    tokens: int | None = Field(None, ge=0)
+
+
+class LoopConfig(_Model):
+    """The inner loop."""
+
+    iterations: int = Field(8, ge=0, le=1000)
+    agent: AgentName = "auto"
+    model: str = "claude-sonnet-4-5"
+    agent_command: str | None = None
+    budget: Budget = Field(default_factory=Budget)
+    #: Stop early once the objective reaches this value.
+    target: float | None = None
+    #: Stop after this many iterations without a new best (None: never).
+    patience: int | None = Field(None, ge=1)
+    #: Pause after this many consecutive failures with the same reason.
+    max_same_failures: int = Field(3, ge=1)
+    #: How many of the best search-seed candidates are tried on the held-out seeds.
+    confirm_top: int = Field(3, ge=1)
+    #: Minimum relative improvement of the objective mean to count (0.01 = 1%).
+    min_improvement: float = Field(0.0, ge=0.0)
+
+
+class GitHubConfig(_Model):
+    """Where pull requests go and who may command the bot."""
+
+    base: str = "main"
+    branch_prefix: str = "growthhacker/"
+    labels: list[str] = Field(default_factory=lambda: ["growthhacker"])
+    allowed_commenters: Permission = "write"
+
+
+class Config(_Model):
+    """The whole `.growthhacker.yml`."""
+
+    evaluate: EvaluateConfig
+    edit: EditConfig
+    loop: LoopConfig = Field(default_factory=LoopConfig)
+    github: GitHubConfig = Field(default_factory=GitHubConfig)
+
+
+def parse_config(text: str, source: str = CONFIG_FILE) -> Config:
+    """Parse YAML text into a :class:`Config`.
+
+    Raises:
+        ConfigError: the text is not YAML, or a key is missing, unknown or of the wrong type;
+            the message names the key path, the line, and what is allowed.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with keys evaluate, edit, loop, github")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(err, text) for err in exc.errors()]
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines)) from exc
+
+
+def load_config(repo: Path, path: Path | None = None) -> Config:
+    """Read and validate the config of the repository at ``repo``.
+
+    Raises:
+        ConfigError: the file is missing or invalid (see :func:`parse_config`).
+    """
+    config_path = path if path is not None else repo / CONFIG_FILE
+    if not config_path.is_file():
+        raise ConfigError(
+            f"no config at {config_path}: create one with `growthhacker init`, or pass --config"
+        )
+    return parse_config(config_path.read_text(encoding="utf-8"), source=str(config_path))
+
+
+def _describe(err: Any, text: str) -> str:
+    loc = tuple(err["loc"])
+    key = ".".join(str(part) for part in loc) or "<root>"
+    line = _line_of(text, loc)
+    where = f" (line {line})" if line else ""
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = f"unknown key; allowed here: {_allowed_keys(loc[:-1])}"
+    elif err["type"] == "literal_error":
+        message = f"{message}, got {err.get('input')!r}"
+    return f"  - {key}{where}: {message}"
+
+
+def _allowed_keys(parent: tuple[Any, ...]) -> str:
+    model: type[BaseModel] = Config
+    for part in parent:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return "(see README configuration reference)"
+        model = annotation
+    return ", ".join(model.model_fields)
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node on ``loc`` that exists."""
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not match:
+                break
+            key_node, node = match[0]
+            line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

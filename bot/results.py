@@ -1,0 +1,104 @@
+"""Evaluation results: per-seed metrics and their aggregate, shared by evaluate, loop, journal, report."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Why a seed's evaluation did not produce usable metrics.
+FailureKind = Literal[
+    "crash",  # non-zero exit
+    "timeout",  # killed after evaluate.timeout_s
+    "metrics_missing",  # no metrics file / required metric absent
+    "metrics_malformed",  # not JSON, not an object, non-numeric value
+    "non_finite",  # NaN or ±inf
+    "extreme_value",  # outside evaluate.bounds
+    "check_failed",  # one of evaluate.checks failed
+    "compile_error",  # a changed Python file does not compile
+]
+
+
+class SeedResult(BaseModel):
+    """One run of the eval command for one seed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seed: int
+    ok: bool
+    metrics: dict[str, float] = Field(default_factory=dict)
+    failure: FailureKind | None = None
+    reason: str | None = None
+    duration_s: float = 0.0
+    cached: bool = False
+
+
+class EvalResult(BaseModel):
+    """The results of one tree on a list of seeds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tree: str
+    seeds: list[SeedResult]
+
+    @property
+    def ok(self) -> bool:
+        """True if every seed produced finite metrics."""
+        return bool(self.seeds) and all(s.ok for s in self.seeds)
+
+    @property
+    def first_failure(self) -> SeedResult | None:
+        """The first failed seed, if any."""
+        return next((s for s in self.seeds if not s.ok), None)
+
+    def values(self, metric: str) -> list[float]:
+        """The metric's value per seed, in seed order (only successful seeds)."""
+        return [s.metrics[metric] for s in self.seeds if s.ok and metric in s.metrics]
+
+    def by_seed(self, metric: str) -> dict[int, float]:
+        """Mapping seed → metric value for successful seeds."""
+        return {s.seed: s.metrics[metric] for s in self.seeds if s.ok and metric in s.metrics}
+
+    def mean(self, metric: str) -> float:
+        """Mean over seeds, NaN if no seed has the metric."""
+        vals = self.values(metric)
+        return statistics.fmean(vals) if vals else math.nan
+
+    def stdev(self, metric: str) -> float:
+        """Sample standard deviation over seeds (0 for a single seed, NaN for none)."""
+        vals = self.values(metric)
+        if not vals:
+            return math.nan
+        return statistics.stdev(vals) if len(vals) > 1 else 0.0
+
+
+AttemptStatus = Literal[
+    "improved",  # beat the baseline on the search seeds (and guardrails held)
+    "no_gain",  # evaluated fine but did not beat the baseline
+    "failed",  # no usable diff, patch rejected, or evaluation failed
+    "flagged",  # rejected by the integrity check
+]
+Verdict = Literal["merged", "closed"]
+
+
+class Attempt(BaseModel):
+    """A past iteration as the agents see it: what was tried and how it went (journal view)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    iteration: int
+    hypothesis: str
+    persona: str
+    diff: str = ""
+    diff_summary: str = ""
+    status: AttemptStatus
+    #: Mean objective over the search seeds; None if the evaluation failed.
+    objective: float | None = None
+    #: Relative improvement over the run's baseline, positive = better (whatever the goal).
+    improvement: float | None = None
+    failure_reason: str | None = None
+    verdict: Verdict | None = None
+    feedback: list[str] = Field(default_factory=list)
