@@ -102,3 +102,64 @@ class Attempt(BaseModel):
     failure_reason: str | None = None
     verdict: Verdict | None = None
     feedback: list[str] = Field(default_factory=list)
+
+
+class IterationSummary(BaseModel):
+    """One iteration of a run, as the report and the GitHub PR show it."""
+
+    iteration: int
+    hypothesis: str
+    persona: str
+    status: AttemptStatus
+    diff: str = ""
+    diff_summary: str = ""
+    search: EvalResult | None = None
+    #: Held-out seed results, only for finalists that were sent to confirmation.
+    confirm: EvalResult | None = None
+    confirmed: bool | None = None
+    failure_reason: str | None = None
+    tokens: int = 0
+    usd: float = 0.0
+    duration_s: float = 0.0
+
+
+class RunSummary(BaseModel):
+    """A finished (or stopped) run: baseline, iterations and the post-hoc selection."""
+
+    run_id: str
+    agent: str
+    base_commit: str
+    metric: str
+    goal: Literal["minimize", "maximize"]
+    guardrails: list[str] = Field(default_factory=list)
+    #: Direction of each guardrail metric (minimize unless stated).
+    guardrail_goals: dict[str, Literal["minimize", "maximize"]] = Field(default_factory=dict)
+    baseline_search: EvalResult
+    baseline_confirm: EvalResult | None = None
+    iterations: list[IterationSummary] = Field(default_factory=list)
+    #: The selected iteration number, or None ("no improvement").
+    winner: int | None = None
+    #: Why this winner, or why none (human-readable, one sentence).
+    reason: str = ""
+    branch: str | None = None
+    stopped_early: str | None = None
+
+    @property
+    def goals(self) -> dict[str, Literal["minimize", "maximize"]]:
+        """Objective and guardrail metrics (objective first) mapped to their direction."""
+        goals: dict[str, Literal["minimize", "maximize"]] = {self.metric: self.goal}
+        for name in self.guardrails:
+            goals.setdefault(name, self.guardrail_goals.get(name, "minimize"))
+        return goals
+
+    def iteration(self, n: int) -> IterationSummary:
+        """The iteration numbered ``n``; raises KeyError if absent."""
+        for it in self.iterations:
+            if it.iteration == n:
+                return it
+        raise KeyError(n)
+
+    @property
+    def best(self) -> IterationSummary | None:
+        """The winning iteration, if any."""
+        return self.iteration(self.winner) if self.winner is not None else None
