@@ -1,0 +1,109 @@
+"""Any executable as an LLM: the prompt goes to its stdin, the answer is read from its stdout.
+
+This lets users plug in a CLI agent or a local model. The child gets a scrubbed environment (no
+variable whose name looks secret, unless passed through by name), its own process group, and a
+timeout after which the whole group is killed. Token counts are estimates (characters / 4); the
+dollar cost is unknown and reported as 0.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.agents.base import Usage
+from bot.agents.budget import Budget
+from bot.agents.llm import Completion, Prompt, estimate_tokens
+from bot.errors import AgentError
+from bot.redact import is_secret_name, scrub, secret_values
+
+_STDERR_TAIL = 2000
+
+
+def child_environment(environ: Mapping[str, str], pass_env: Sequence[str] = ()) -> dict[str, str]:
+    """``environ`` without secret-looking variables, except those named in ``pass_env``."""
+    allowed = set(pass_env)
+    return {name: value for name, value in environ.items() if name in allowed or not is_secret_name(name)}
+
+
+class CommandClient:
+    """Runs ``command`` once per prompt.
+
+    ``command`` is split like a shell would (``shlex``) but run without a shell, so quoting works
+    and nothing in it is interpreted by ``sh``.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        environ: Mapping[str, str],
+        timeout_s: float = 600.0,
+        cwd: Path | None = None,
+        budget: Budget | None = None,
+        pass_env: Sequence[str] = (),
+    ) -> None:
+        self.argv = shlex.split(command)
+        if not self.argv:
+            raise AgentError("the agent command is empty: pass --agent-command '<executable> [args]'")
+        self._env = child_environment(environ, pass_env)
+        # Secrets are scrubbed from the prompt even when passed through to the child by name.
+        self._secrets = secret_values(environ)
+        self._timeout = timeout_s
+        self._cwd = cwd
+        self._budget = budget if budget is not None else Budget()
+
+    def complete(self, prompt: Prompt) -> Completion:
+        """Pipe the rendered (scrubbed) prompt to the command and return its stdout.
+
+        Raises:
+            BudgetExceeded: the prompt alone would pass the token budget; nothing was run.
+            AgentError: the command is missing, timed out, exited non-zero, or printed nothing; the
+                message includes the tail of its stderr.
+        """
+        text = prompt.scrubbed(self._secrets).render()
+        self._budget.reserve(Usage(input_tokens=estimate_tokens(text)))
+        stdout, stderr, code = self._run(text)
+        answer = scrub(stdout, self._secrets)
+        usage = Usage(input_tokens=estimate_tokens(text), output_tokens=estimate_tokens(answer))
+        self._budget.record(usage)
+        if code != 0:
+            tail = self._tail(stderr) or "(empty)"
+            raise AgentError(f"agent command {self.argv[0]!r} exited with {code}; stderr: {tail}")
+        if not answer.strip():
+            raise AgentError(
+                f"agent command {self.argv[0]!r} printed nothing on stdout; stderr: "
+                f"{self._tail(stderr) or '(empty)'}"
+            )
+        return Completion(text=answer, prompt=text, usage=usage)
+
+    def _run(self, text: str) -> tuple[str, str, int]:
+        try:
+            process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env,
+                cwd=self._cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise AgentError(f"cannot run agent command {self.argv[0]!r}: {exc.strerror or exc}") from exc
+        try:
+            out, err = process.communicate(text.encode("utf-8"), timeout=self._timeout)
+        except subprocess.TimeoutExpired as exc:
+            # Kill the whole group: a wrapper script's children must not outlive the timeout.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise AgentError(
+                f"agent command {self.argv[0]!r} did not answer within {self._timeout:g}s and was killed"
+            ) from exc
+        return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), process.returncode
+
+    def _tail(self, stderr: str) -> str:
+        return scrub(stderr.strip()[-_STDERR_TAIL:], self._secrets)

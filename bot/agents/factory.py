@@ -1,0 +1,127 @@
+"""Choosing and building the agent backend for a run: one call, with a sentence saying why.
+
+``agent: auto`` picks ``anthropic`` when ``ANTHROPIC_API_KEY`` or ``ANTHROPIC_BASE_URL`` is set and
+``heuristic`` otherwise. The ``framework`` selects the two-agent Analyzer + Coder or the single-call
+``default`` baseline; the heuristic backend has its own deterministic search and ignores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal, cast, get_args
+
+from bot.agents.analyzer import LLMAnalyzer
+from bot.agents.anthropic_backend import DEFAULT_BASE_URL, AnthropicClient, make_sdk_client
+from bot.agents.base import Agent
+from bot.agents.budget import Budget, PriceTable
+from bot.agents.coder import LLMCoder, SingleShotAnalyzer, SingleShotCoder
+from bot.agents.command_backend import CommandClient
+from bot.agents.llm import LLMClient
+from bot.config import AgentName, LoopConfig
+from bot.errors import ConfigError
+from bot.redact import secret_values
+
+Framework = Literal["two_agent", "default"]
+
+
+def make_agent(
+    config: LoopConfig,
+    environ: Mapping[str, str],
+    *,
+    framework: Framework = "two_agent",
+    agent: str | None = None,
+    agent_command: str | None = None,
+    price_table: PriceTable | None = None,
+    budget: Budget | None = None,
+    stream: bool = True,
+    max_retries: int = 4,
+    timeout_s: float = 600.0,
+    cwd: Path | None = None,
+    pass_env: Sequence[str] = (),
+    catalog: str | None = None,
+) -> tuple[Agent, str]:
+    """Build the agent named by ``agent`` (else ``config.agent``) for ``framework``.
+
+    ``environ`` is the only environment consulted (keys, base URL) and the source of the secret
+    values scrubbed from every prompt. One :class:`Budget` (``budget``, else built from
+    ``config.budget``) is shared by the Analyzer and the Coder. ``stream``, ``max_retries`` and
+    ``timeout_s`` tune the anthropic backend; ``cwd``, ``timeout_s`` and ``pass_env`` (secret-looking
+    variables the command may still see, e.g. its own API key) the command backend;
+    ``catalog`` replaces the OPE catalog text (default: ``bot.ope.catalog.catalog_markdown()``).
+
+    Returns:
+        ``(agent, explanation)``; the explanation is one line for the user, such as
+        ``"auto: ANTHROPIC_API_KEY is set → anthropic (claude-sonnet-4-5), framework two_agent"``.
+
+    Raises:
+        ConfigError: an unknown agent name, ``command`` without a command, or ``anthropic`` without
+            a key or base URL.
+    """
+    name = agent or config.agent
+    if name not in get_args(AgentName):
+        raise ConfigError(f"unknown agent {name!r}: choose one of {', '.join(get_args(AgentName))}")
+    chosen, why = _resolve(cast(AgentName, name), environ)
+    if chosen == "heuristic":
+        return _heuristic(), f"{why} → heuristic (deterministic OPE search; framework does not apply)"
+    shared = budget if budget is not None else Budget(usd=config.budget.usd, tokens=config.budget.tokens)
+    text = catalog if catalog is not None else _catalog()
+    client: LLMClient
+    if chosen == "command":
+        command = agent_command or config.agent_command
+        if not command:
+            raise ConfigError(
+                "agent `command` needs a command: pass --agent-command or set loop.agent_command"
+            )
+        client = CommandClient(
+            command, environ=environ, timeout_s=timeout_s, cwd=cwd, budget=shared, pass_env=pass_env
+        )
+        label, detail = "command", command
+    else:
+        sdk = make_sdk_client(environ, max_retries=max_retries, timeout_s=timeout_s)
+        anthropic_client = AnthropicClient(
+            sdk, model=config.model, budget=shared, prices=price_table, stream=stream,
+            secrets=secret_values(environ),
+        )
+        client = anthropic_client
+        label = f"anthropic:{config.model}"
+        where = environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        detail = f"{config.model} at {where}" if where != DEFAULT_BASE_URL else config.model
+        if not anthropic_client.price_known:
+            detail += "; unknown model price, charged at the dearest known price (pass a price table)"
+    if framework == "default":
+        built = Agent(f"{label}+default", SingleShotAnalyzer(), SingleShotCoder(client, catalog=text))
+    else:
+        built = Agent(label, LLMAnalyzer(client, catalog=text), LLMCoder(client))
+    return built, f"{why} → {chosen} ({detail}), framework {framework}"
+
+
+Backend = Literal["anthropic", "command", "heuristic"]
+
+
+def _resolve(name: AgentName, environ: Mapping[str, str]) -> tuple[Backend, str]:
+    if name == "auto":
+        for variable in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+            if environ.get(variable):
+                return "anthropic", f"auto: {variable} is set"
+        return "heuristic", "auto: neither ANTHROPIC_API_KEY nor ANTHROPIC_BASE_URL is set"
+    if name == "anthropic" and not any(
+        environ.get(v) for v in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+    ):
+        raise ConfigError(
+            "agent `anthropic` needs ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for a local endpoint); "
+            "set one, or use --agent heuristic"
+        )
+    return name, f"agent {name} requested"
+
+
+def _heuristic() -> Agent:
+    from bot.agents.heuristic import make_heuristic_agent
+
+    return make_heuristic_agent()
+
+
+def _catalog() -> str:
+    from bot.ope.catalog import catalog_markdown
+
+    return catalog_markdown()
