@@ -1,0 +1,132 @@
+"""Slash commands on GrowthHacker pull requests: a strict parser and the permission check.
+
+Grammar (only the FIRST line of a comment counts; the rest of the comment is never read)::
+
+    /growthhacker iterate [hint…]   more iterations from the PR's head; the hint is data for the Analyzer
+    /growthhacker undo              revert the bot's last commit on the PR branch
+    /growthhacker stop              no further runs on this PR
+    /growthhacker status            reply with the PR's current state
+    /growthhacker help              list the commands
+
+The prefix and the verb are case-insensitive; anything else that starts with ``/growthhacker`` is
+answered with the help text. The hint is kept as written (control characters dropped, backticks made
+quotes so it cannot break out of markdown code, length capped):
+it reaches the Analyzer only as quoted data, never as instructions.
+
+Only users whose repository role is at least ``github.allowed_commenters`` may command the bot
+(``GET /repos/{owner}/{repo}/collaborators/{username}/permission``); others get a short refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from github.GithubException import UnknownObjectException
+from github.Repository import Repository
+from pydantic import BaseModel, ConfigDict
+
+from bot.config import Permission
+from bot.errors import PermissionDenied
+from bot.github.client import github_errors
+
+PREFIX = "/growthhacker"
+MAX_HINT_CHARS = 500
+Verb = Literal["iterate", "undo", "stop", "status", "help"]
+_VERBS: tuple[Verb, ...] = ("iterate", "undo", "stop", "status", "help")
+#: Repository roles from least to most privileged; custom roles fall back to their base permission.
+ROLE_RANK: dict[str, int] = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+HELP_LINES: tuple[str, ...] = (
+    f"- `{PREFIX} iterate [hint]`: run more iterations from this PR's head; the hint guides the Analyzer",
+    f"- `{PREFIX} undo`: revert the bot's last commit on this branch",
+    f"- `{PREFIX} stop`: no further GrowthHacker runs on this PR",
+    f"- `{PREFIX} status`: show what the bot is doing with this PR",
+    f"- `{PREFIX} help`: show this list",
+)
+
+
+class Command(BaseModel):
+    """A parsed slash command. ``problem`` says why a comment fell back to ``help``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verb: Verb
+    hint: str | None = None
+    problem: str | None = None
+
+
+def parse_command(body: str) -> Command | None:
+    """The command on the first line of ``body``, or None if that line is not a command.
+
+    Unknown verbs and arguments to verbs that take none give ``Command(verb="help", problem=…)``.
+    Raises nothing.
+    """
+    lines = body.lstrip("\ufeff").splitlines()
+    if not lines:
+        return None
+    parts = lines[0].strip().split(maxsplit=2)
+    if not parts or parts[0].lower() != PREFIX:
+        return None
+    word = parts[1].lower() if len(parts) > 1 else "help"
+    rest = parts[2] if len(parts) > 2 else ""
+    verb = next((v for v in _VERBS if v == word), None)
+    if verb is None:
+        return Command(verb="help", problem=f"unknown command `{_clean(parts[1], 40)}`")
+    if verb == "iterate":
+        return Command(verb="iterate", hint=_clean(rest, MAX_HINT_CHARS) or None)
+    if rest and verb != "help":
+        return Command(verb="help", problem=f"`{verb}` takes no arguments")
+    return Command(verb=verb)
+
+
+def _clean(text: str, limit: int) -> str:
+    """``text`` without control/bidi characters and backticks, whitespace collapsed, cut to ``limit``."""
+    flat = " ".join(_CONTROL.sub("", text).replace("`", "'").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def help_text(problem: str | None = None) -> str:
+    """The help reply (markdown), starting with ``problem`` when the comment was not understood."""
+    head = f"Sorry, I did not understand that: {problem}.\n\n" if problem else ""
+    return head + "GrowthHacker commands (first line of a comment):\n\n" + "\n".join(HELP_LINES)
+
+
+def refusal_text(login: str, required: Permission) -> str:
+    """The short, polite reply to someone who may not command the bot."""
+    return (
+        f"@{login} thanks for the suggestion! Only users with **{required}** access (or higher) to this "
+        "repository can command GrowthHacker, so I did not act on it. A maintainer can repeat the command."
+    )
+
+
+def role_of(repo: Repository, login: str) -> str:
+    """``login``'s role on ``repo`` (none, read, triage, write, maintain, admin).
+
+    Custom roles map to their base permission. A user GitHub does not know has role ``none``.
+
+    Raises:
+        GitHubError: the permission endpoint failed for another reason (after retries).
+    """
+    with github_errors(f"checking the repository permission of {login}"):
+        try:
+            role = repo.get_collaborator_role_name(login)
+            if role not in ROLE_RANK:
+                role = repo.get_collaborator_permission(login)
+        except UnknownObjectException:
+            return "none"
+    return role if role in ROLE_RANK else "none"
+
+
+def ensure_permission(repo: Repository, login: str, required: Permission) -> str:
+    """Check that ``login`` may command the bot on ``repo``; returns their role.
+
+    Raises:
+        PermissionDenied: their role ranks below ``required``; the message is :func:`refusal_text`.
+        GitHubError: the permission could not be read.
+    """
+    role = role_of(repo, login)
+    if ROLE_RANK[role] < ROLE_RANK[required]:
+        raise PermissionDenied(refusal_text(login, required))
+    return role

@@ -1,0 +1,411 @@
+"""Writing to GitHub: branch pushes (real ``git``), pull requests, labels, the sticky comment, check
+runs or commit statuses, reactions, replies, and the Actions step outputs / job summary.
+
+:class:`Publisher` wraps one repository of a PyGithub client (see :func:`bot.github.client.connect`);
+every method turns API failures into :class:`~bot.errors.GitHubError` with a message that says what
+to do. Pushes never force: once a human has pushed to a bot branch, the bot builds on top.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from github import Github
+from github.GithubException import GithubException, UnknownObjectException
+from github.GithubObject import NotSet
+from github.IssueComment import IssueComment
+from github.PullRequest import PullRequest
+
+from bot.errors import GitHubError
+from bot.github.client import api_message, github_errors
+from bot.github.render import STICKY_MARKER, CheckReport, truncate_body
+from bot.redact import scrub
+
+Reaction = Literal["eyes", "rocket", "confused", "+1", "-1", "hooray"]
+#: Label that marks a PR the bot must not run on again (``/growthhacker stop``).
+STOP_LABEL = "growthhacker:stopped"
+_STATUS_STATE = {"success": "success", "neutral": "success", "failure": "failure"}
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    """A pull request the bot created or updated."""
+
+    number: int
+    url: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """What the bot needs to know about a pull request before acting on it."""
+
+    number: int
+    state: str
+    merged: bool
+    title: str
+    body: str
+    author: str
+    head_ref: str
+    head_sha: str
+    head_repo: str | None
+    base_ref: str
+    base_repo: str
+    labels: tuple[str, ...]
+
+    @property
+    def is_fork(self) -> bool:
+        """True if the head branch lives in another (or a deleted) repository."""
+        return self.head_repo != self.base_repo
+
+    @property
+    def stopped(self) -> bool:
+        """True after ``/growthhacker stop``."""
+        return STOP_LABEL in self.labels
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    """One conversation comment on a pull request."""
+
+    id: int
+    author: str
+    author_type: str
+    body: str
+    created_at: str
+
+
+class Publisher:
+    """GitHub writes for one repository (``owner/name``)."""
+
+    def __init__(self, gh: Github, repository: str, *, bot_login: str | None = None) -> None:
+        """``bot_login``, when known, restricts the sticky-comment search to the bot's own comments."""
+        self.gh = gh
+        self.repository = repository
+        self.bot_login = bot_login
+        self.repo = gh.get_repo(repository)
+
+    # ---- pull requests -----------------------------------------------------------------------
+    def ensure_pull_request(
+        self, *, head: str, base: str, title: str, body: str, labels: list[str] | None = None
+    ) -> PullRequestRef:
+        """Open a PR from branch ``head`` into ``base``, or update the open one (title, body).
+
+        Returns the PR and whether it was created. Handles the race where the PR already exists
+        (GitHub answers 422 "A pull request already exists"). Adds ``labels``.
+
+        Raises:
+            GitHubError: ``head`` or ``base`` does not exist on GitHub (push first), or the API failed.
+        """
+        body = truncate_body(body)
+        with github_errors(f"opening the pull request {head} → {base} on {self.repository}"):
+            try:
+                pull = self.repo.create_pull(base=base, head=head, title=title, body=body)
+                created = True
+            except GithubException as exc:
+                message = api_message(exc)
+                if exc.status != 422:
+                    raise
+                if "already exists" not in message:
+                    raise GitHubError(
+                        f"cannot open a PR from {head!r} into {base!r} on {self.repository}: {message}; "
+                        "does the branch exist there (push it first) and differ from the base?"
+                    ) from exc
+                pull = self._open_pull(head, base, message)
+                pull.edit(title=title, body=body)
+                created = False
+            number, url = pull.number, pull.html_url
+        if labels:
+            self.add_labels(number, labels)
+        return PullRequestRef(number=number, url=url, created=created)
+
+    def _open_pull(self, head: str, base: str, message: str) -> PullRequest:
+        owner = self.repository.split("/")[0]
+        existing = list(self.repo.get_pulls(state="open", head=f"{owner}:{head}", base=base))
+        if not existing:
+            raise GitHubError(
+                f"GitHub says a PR from {head} exists ({message}), but none is open into {base}"
+            )
+        return existing[0]
+
+    def pull_info(self, number: int) -> PullInfo:
+        """The current state of PR ``number``.
+
+        Raises:
+            GitHubError: the PR does not exist, or the API failed.
+        """
+        with github_errors(f"reading pull request #{number} of {self.repository}"):
+            pull = self.repo.get_pull(number)
+            head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
+            return PullInfo(
+                number=pull.number,
+                state=pull.state,
+                merged=bool(pull.merged),
+                title=pull.title or "",
+                body=pull.body or "",
+                author=pull.user.login if pull.user is not None else "",
+                head_ref=pull.head.ref,
+                head_sha=pull.head.sha,
+                head_repo=head_repo,
+                base_ref=pull.base.ref,
+                base_repo=pull.base.repo.full_name,
+                labels=tuple(label.name for label in pull.labels),
+            )
+
+    def branch_head(self, branch: str) -> str:
+        """The commit sha ``branch`` points to on GitHub.
+
+        Raises:
+            GitHubError: the branch does not exist (deleted after merge or close?), or the API failed.
+        """
+        with github_errors(f"reading branch {branch} of {self.repository}"):
+            try:
+                return self.repo.get_git_ref(f"heads/{branch}").object.sha
+            except UnknownObjectException as exc:
+                raise GitHubError(
+                    f"branch {branch!r} no longer exists on {self.repository} (deleted after the PR was "
+                    "merged or closed?); nothing to iterate on or undo: start a new run instead"
+                ) from exc
+
+    def add_labels(self, number: int, labels: list[str]) -> None:
+        """Add ``labels`` to issue/PR ``number`` (GitHub creates missing labels).
+
+        Raises:
+            GitHubError: the API failed.
+        """
+        # PyGithub's add_to_labels sends a bare JSON array, which GitHub's published description no
+        # longer documents; send the documented {"labels": [...]} form through its public requester.
+        with github_errors(f"labelling #{number} with {', '.join(labels)}"):
+            self.gh.requester.requestJsonAndCheck(
+                "POST", f"{self.repo.url}/issues/{number}/labels", input={"labels": labels}
+            )
+
+    # ---- comments ----------------------------------------------------------------------------
+    def list_comments(self, number: int) -> list[CommentInfo]:
+        """All conversation comments on PR ``number``, oldest first.
+
+        Raises:
+            GitHubError: the API failed.
+        """
+        with github_errors(f"listing the comments of #{number}"):
+            return [
+                CommentInfo(
+                    id=c.id,
+                    author=c.user.login if c.user is not None else "",
+                    author_type=c.user.type if c.user is not None else "",
+                    body=c.body or "",
+                    created_at=c.created_at.isoformat() if c.created_at else "",
+                )
+                for c in self.repo.get_issue(number).get_comments()
+            ]
+
+    def upsert_sticky_comment(self, number: int, body: str) -> int:
+        """Create or edit in place the one bot comment on PR ``number`` marked by :data:`STICKY_MARKER`.
+
+        Returns the comment id. Duplicates left by two runs racing are deleted (the oldest is kept),
+        and a sticky comment deleted meanwhile is re-created.
+
+        Raises:
+            GitHubError: the API failed.
+        """
+        text = body if body.lstrip().startswith(STICKY_MARKER) else f"{STICKY_MARKER}\n{body}"
+        text = truncate_body(text)
+        with github_errors(f"updating the GrowthHacker comment on #{number}"):
+            issue = self.repo.get_issue(number)
+            stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c)), key=lambda c: c.id)
+            for duplicate in stickies[1:]:
+                duplicate.delete()
+            if stickies:
+                try:
+                    stickies[0].edit(text)
+                    return stickies[0].id
+                except UnknownObjectException:
+                    pass  # deleted since we listed it: fall through and post a fresh one
+            return issue.create_comment(text).id
+
+    def _is_sticky(self, comment: IssueComment) -> bool:
+        if not (comment.body or "").lstrip().startswith(STICKY_MARKER):
+            return False
+        return self.bot_login is None or (comment.user is not None and comment.user.login == self.bot_login)
+
+    def reply(self, number: int, body: str) -> int:
+        """Post a new comment on PR ``number``; returns its id.
+
+        Raises:
+            GitHubError: the API failed.
+        """
+        with github_errors(f"replying on #{number}"):
+            return self.repo.get_issue(number).create_comment(truncate_body(body)).id
+
+    def react(self, number: int, comment_id: int, reaction: Reaction) -> None:
+        """Add ``reaction`` to comment ``comment_id`` on PR ``number`` (idempotent).
+
+        Raises:
+            GitHubError: the comment is gone, or the API failed.
+        """
+        with github_errors(f"reacting {reaction} to comment {comment_id}"):
+            self.repo.get_issue(number).get_comment(comment_id).create_reaction(reaction)
+
+    # ---- checks ------------------------------------------------------------------------------
+    def publish_check(
+        self,
+        head_sha: str,
+        report: CheckReport,
+        *,
+        name: str = "GrowthHacker",
+        details_url: str | None = None,
+    ) -> Literal["check_run", "status"]:
+        """Show ``report`` on commit ``head_sha`` as a completed check run.
+
+        Falls back to a commit status when the token may not create check runs (GitHub allows check
+        runs only for GitHub Apps, e.g. the Actions token; a personal token gets 403). Returns which
+        one was created.
+
+        Raises:
+            GitHubError: neither could be created.
+        """
+        output: dict[str, str | list[dict[str, str | int]]] = {
+            "title": report.title,
+            "summary": report.summary,
+        }
+        with github_errors(f"creating the {name} check run on {head_sha[:12]}"):
+            try:
+                self.repo.create_check_run(
+                    name=name,
+                    head_sha=head_sha,
+                    status="completed",
+                    conclusion=report.conclusion,
+                    output=output,
+                    details_url=details_url or NotSet,
+                )
+                return "check_run"
+            except GithubException as exc:
+                if exc.status != 403:
+                    raise
+            # A status has no "neutral" and a 140-character description.
+            self.repo.get_commit(head_sha).create_status(
+                state=_STATUS_STATE[report.conclusion],
+                description=report.title[:140],
+                context=name,
+                target_url=details_url or NotSet,
+            )
+            return "status"
+
+
+# ---- git ------------------------------------------------------------------------------------
+def remote_url(server_url: str, repository: str) -> str:
+    """The HTTPS clone URL of ``repository`` on ``server_url`` (credentials are never put in it)."""
+    return f"{server_url.rstrip('/')}/{repository}.git"
+
+
+def git_auth_env(token: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a ``git`` subprocess that authenticates HTTPS with ``token``.
+
+    The token travels as an ``http.extraheader`` through ``GIT_CONFIG_*`` variables: never in the
+    URL, the command line, ``.git/config`` or git's output. Prompts are disabled so a bad token
+    fails instead of hanging. Returns a new dict based on ``base`` (default: ``os.environ``).
+    """
+    env = dict(os.environ if base is None else base)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    if token:
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        count = int(env.get("GIT_CONFIG_COUNT", "0"))
+        env[f"GIT_CONFIG_KEY_{count}"] = "http.extraheader"
+        env[f"GIT_CONFIG_VALUE_{count}"] = f"AUTHORIZATION: basic {basic}"
+        env["GIT_CONFIG_COUNT"] = str(count + 1)
+    return env
+
+
+def push_branch(
+    repo_dir: Path,
+    branch: str,
+    remote: str,
+    *,
+    token: str | None = None,
+    source: str = "HEAD",
+    timeout_s: float = 300,
+) -> str:
+    """Push ``source`` of the git repository at ``repo_dir`` to ``refs/heads/<branch>`` of ``remote``.
+
+    Never forces: if the remote branch has commits that ``source`` does not contain (a human pushed),
+    the push is rejected and reported. Returns the pushed commit sha.
+
+    Raises:
+        GitHubError: ``source`` is not a commit, the push was rejected, or git failed (the token is
+            scrubbed from the message).
+    """
+    env = git_auth_env(token)
+    secrets = [t for t in (token, _basic(token)) if t]
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args],
+            cwd=repo_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+
+    resolved = git("rev-parse", "--verify", "--quiet", f"{source}^{{commit}}")
+    if resolved.returncode != 0:
+        raise GitHubError(f"cannot push {source!r} from {repo_dir}: not a commit")
+    sha = resolved.stdout.strip()
+    try:
+        proc = git("push", "--porcelain", remote, f"{sha}:refs/heads/{branch}")
+    except subprocess.TimeoutExpired as exc:
+        raise GitHubError(
+            f"git push of {branch} to {_safe(remote)} timed out after {timeout_s:.0f}s"
+        ) from exc
+    if proc.returncode == 0:
+        return sha
+    output = scrub(proc.stdout + proc.stderr, secrets).strip()
+    if re.search(r"\[rejected\]|non-fast-forward|fetch first", output):
+        raise GitHubError(
+            f"push of {branch} to {_safe(remote)} was rejected: the branch has commits the bot does not have "
+            "(someone pushed to it). The bot never force-pushes; fetch the branch and build on top of it."
+        )
+    raise GitHubError(f"git push of {branch} to {_safe(remote)} failed: {output[-2000:]}")
+
+
+def _basic(token: str | None) -> str:
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode() if token else ""
+
+
+def _safe(url: str) -> str:
+    """``url`` without any user:password part."""
+    return re.sub(r"//[^/@]+@", "//", url)
+
+
+# ---- Actions step outputs ---------------------------------------------------------------------
+def write_outputs(path: Path | None, values: Mapping[str, str]) -> None:
+    """Append ``values`` to the ``$GITHUB_OUTPUT`` file (heredoc form, safe for multi-line values).
+
+    Does nothing when ``path`` is None (not in Actions). Raises OSError if the file cannot be written.
+    """
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as out:
+        for key, value in values.items():
+            delimiter = f"ghadelim_{uuid.uuid4().hex}"
+            out.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def append_step_summary(path: Path | None, markdown: str) -> None:
+    """Append ``markdown`` to the ``$GITHUB_STEP_SUMMARY`` job summary; nothing when ``path`` is None.
+
+    Raises OSError if the file cannot be written.
+    """
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as out:
+        out.write(markdown.rstrip("\n") + "\n")

@@ -1,0 +1,140 @@
+"""action.yml, this repo's workflows and the `growthhacker init` templates pass the GitHub Actions linters
+(actionlint, the workflow/action JSON schemas, zizmor) and keep least privilege."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ACTION = ROOT / "action.yml"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TEMPLATES = sorted((ROOT / "bot" / "templates" / "workflows").glob("*.yml"))
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed: pip install -e '.[dev]' (it is in the dev extra)")
+    return str(path)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
+    on = workflow.get("on", workflow.get(True))
+    assert isinstance(on, dict)
+    return on
+
+
+def test_the_expected_files_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "growthhacker-dogfood.yml"]
+    assert [p.name for p in TEMPLATES] == [
+        "growthhacker-command.yml",
+        "growthhacker-optimize.yml",
+        "growthhacker-verify.yml",
+    ]
+
+
+def test_actionlint_passes_on_workflows_templates_and_the_local_action() -> None:
+    # The dogfood workflow uses `./`, so actionlint also checks action.yml's inputs against it.
+    proc = run(tool("actionlint"), "-no-color", "-oneline", *map(str, WORKFLOWS + TEMPLATES))
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflows_and_templates_match_the_github_workflow_schema() -> None:
+    proc = run(
+        tool("check-jsonschema"),
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *map(str, WORKFLOWS + TEMPLATES),
+    )
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_action_yml_matches_the_github_action_schema() -> None:
+    proc = run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(ACTION))
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_zizmor_reports_no_high_severity_finding() -> None:
+    proc = run(
+        tool("zizmor"),
+        "--offline",
+        "--no-progress",
+        "--format",
+        "json",
+        str(ACTION),
+        *map(str, WORKFLOWS + TEMPLATES),
+    )
+    findings = json.loads(proc.stdout)
+
+    high = [
+        (f["ident"], f["locations"][0]["symbolic"]["key"])
+        for f in findings
+        if f["determinations"]["severity"] == "High"
+    ]
+    assert high == []
+
+
+@pytest.mark.parametrize("path", TEMPLATES + WORKFLOWS, ids=lambda p: p.name)
+def test_every_workflow_starts_with_least_privilege_and_a_concurrency_group(path: Path) -> None:
+    workflow = load(path)
+
+    assert workflow["permissions"] in ({}, {"contents": "read"})
+    assert "group" in workflow["concurrency"]
+    assert "pull_request_target" not in triggers(workflow)
+
+
+@pytest.mark.parametrize("path", TEMPLATES + WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_never_persist_the_token(path: Path) -> None:
+    steps = [step for job in load(path)["jobs"].values() for step in job["steps"]]
+    checkouts = [step for step in steps if str(step.get("uses", "")).startswith("actions/checkout@")]
+
+    assert checkouts
+    assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_the_templates_cover_optimize_verify_and_command_events() -> None:
+    events = {path.name: set(triggers(load(path))) for path in TEMPLATES}
+
+    assert events == {
+        "growthhacker-optimize.yml": {"schedule", "workflow_dispatch"},
+        "growthhacker-verify.yml": {"pull_request"},
+        "growthhacker-command.yml": {"issue_comment"},
+    }
+
+
+def test_the_action_passes_inputs_to_its_scripts_only_through_the_environment() -> None:
+    action = load(ACTION)
+
+    scripts = [step["run"] for step in action["runs"]["steps"] if "run" in step]
+    assert scripts and all("${{" not in script for script in scripts)
+    assert set(action["inputs"]) >= {
+        "mode",
+        "github-token",
+        "anthropic-api-key",
+        "config",
+        "iterations",
+        "agent",
+    }
+    assert set(action["outputs"]) == {"pr-number", "best-metric", "improvement"}
