@@ -1,0 +1,37 @@
+# The two promises of the README: `make demo` and `make test`, each from a fresh clone.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test lint typecheck evals clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# obp is installed in a second step, without its dependencies: obp 0.5.x declares python<3.11 and
+# pins ancient versions, so a resolver silently picks obp 0.4.1 instead. scope-rl (in the `ope`
+# extra) already brings every module obp imports. See README, "Dependencies and why they are pinned".
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[ope,dev]'
+	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python obp==0.5.7
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/growthhacker demo --output demo-output
+
+lint: install
+	$(BIN)/ruff check bot tests
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

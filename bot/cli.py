@@ -1,0 +1,269 @@
+"""The `growthhacker` command line: thin click commands over the library below."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from bot import __version__
+from bot.agents.factory import Framework, make_agent
+from bot.config import CONFIG_FILE, load_config
+from bot.errors import ConfigError, GrowthHackerError, ResumeError
+from bot.evaluate import Evaluator
+from bot.journal import JOURNAL_FILE, Journal, RunStarted
+from bot.loop import Loop, LoopEvent
+from bot.report import deltas_table, write_report
+from bot.results import RunSummary
+from bot.workspace import Workspace, git, repo_root, state_dir
+
+console = Console(highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EVENT_STYLE = {
+    "baseline": "cyan", "baseline_done": "cyan", "baseline_failed": "bold red",
+    "hypothesis": "magenta", "iteration_done": "green", "patch_refused": "yellow",
+    "protected_restored": "yellow", "stopped": "yellow", "confirming": "cyan",
+    "confirmed": "bold green", "not_confirmed": "yellow", "committed": "bold green",
+    "finished": "bold",
+}
+
+
+class CLIError(click.ClickException):
+    """A GrowthHackerError shown as a one-line message with the error's own exit code."""
+
+    def __init__(self, error: GrowthHackerError) -> None:
+        super().__init__(str(error))
+        # click reads exit_code per instance; the error tree decides it per class.
+        self.exit_code = error.exit_code  # type: ignore[misc]
+
+
+def _errors_to_exit_codes(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GrowthHackerError as exc:
+            raise CLIError(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="growthhacker")
+def cli() -> None:
+    """GrowthHacker: propose, verify and ship improvements to off-policy-evaluation code.
+
+    It works in a private git worktree of your repository, runs your own evaluation command on
+    search and held-out seeds, and keeps the best verified change on a branch with a report.
+    """
+
+
+def _print_event(event: LoopEvent) -> None:
+    stamp = datetime.now().strftime("%H:%M:%S")
+    style = _EVENT_STYLE.get(event.kind, "dim")
+    console.print(f"[dim]{stamp}[/dim] [{style}]{event.message}[/{style}]")
+
+
+def make_run_id() -> str:
+    """A sortable, unique run id like ``20261125-120455-a1b2``."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def eval_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with this interpreter's bin directory first on PATH.
+
+    The eval command says ``python``; it must mean the environment the bot runs in (where the
+    target's OPE libraries are installed), even when the venv is not activated.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}
+
+
+def execute_run(
+    repo: Path,
+    *,
+    config_path: Path | None,
+    iterations: int | None,
+    agent_name: str | None,
+    hints: list[str],
+    resume: bool,
+    base_ref: str,
+    agent_command: str | None = None,
+    framework: Framework = "two_agent",
+) -> tuple[RunSummary, Path]:
+    """Run (or resume) the inner loop on ``repo``; returns the summary and the run directory."""
+    repo = repo_root(repo)
+    config = load_config(repo, config_path)
+    state = state_dir(repo)
+    journal = Journal(state / JOURNAL_FILE)
+    if resume:
+        run_id = journal.unfinished_run()
+        if run_id is None:
+            raise ResumeError(f"nothing to resume: every run in {journal.path} has finished")
+        started = next(r for r in journal.by_run(run_id) if isinstance(r, RunStarted))
+        base_ref, iterations, hints = started.base_commit, started.iterations, started.hints
+        console.print(f"resuming run [bold]{run_id}[/bold]")
+    else:
+        run_id = make_run_id()
+    agent, why = make_agent(config.loop, dict(os.environ), framework=framework, agent=agent_name,
+                            agent_command=agent_command, cwd=repo)
+    console.print(f"[dim]agent: {why}[/dim]")
+    workspace = Workspace.open(repo, run_id, base_ref)
+    run_dir = state / "runs" / run_id
+    evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_environ(os.environ))
+    loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=agent,
+                run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=_print_event)
+    console.print(f"run [bold]{run_id}[/bold] on {repo} at {workspace.base[:8]} "
+                  f"({loop.iterations} iterations, agent {agent.name})")
+    try:
+        summary = loop.run(resume=resume)
+    finally:
+        workspace.remove()
+    write_report(summary, run_dir)
+    return summary, run_dir
+
+
+def show_summary(summary: RunSummary, run_dir: Path) -> None:
+    """Print the verdict, the held-out deltas table and where the artifacts are."""
+    console.rule("result")
+    best = summary.best
+    if best is not None and best.confirm is not None and summary.baseline_confirm is not None:
+        console.print(f"[bold green]{summary.reason}[/bold green]")
+        console.print(f"hypothesis: {best.hypothesis}")
+        goals = summary.goals
+        console.print(deltas_table(summary.baseline_confirm, best.confirm, list(goals), goals), markup=False)
+        console.print(f"branch: [bold]{summary.branch}[/bold]")
+    else:
+        console.print(f"[bold yellow]{summary.reason}[/bold yellow]")
+    console.print(f"report: {run_dir / 'report.md'}\nplot:   {run_dir / 'plot.png'}\n"
+                  f"files:  {run_dir}/<iteration>/")
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
+@click.option("--agent", "agent_name", type=click.Choice(["auto", "anthropic", "command", "heuristic"]),
+              help="Override loop.agent (auto: anthropic if a key is set, else heuristic).")
+@click.option("--agent-command", help="For --agent command: the executable (and arguments) that reads "
+              "the prompt on stdin and answers on stdout.")
+@click.option("--framework", type=click.Choice(["two_agent", "default"]), default="two_agent",
+              show_default=True, help="LLM agents only: Analyzer + Coder, or one single-shot call.")
+@click.option("--hint", "hints", multiple=True, help="A hint for the Analyzer (repeatable).")
+@click.option("--resume", is_flag=True, help="Continue the most recent unfinished run from the journal.")
+@click.option("--base", "base_ref", default="HEAD", show_default=True, help="Commit to optimise from.")
+@_errors_to_exit_codes
+def run(repo: Path, config_path: Path | None, iterations: int | None, agent_name: str | None,
+        agent_command: str | None, framework: Framework, hints: tuple[str, ...], resume: bool,
+        base_ref: str) -> None:
+    """Optimise the OPE code of REPO: baseline, N iterations, post-hoc selection.
+
+    The winner (if any candidate beats the baseline on the search seeds, keeps every guardrail and
+    confirms on the held-out seeds) is committed on branch growthhacker/<run-id>; the report, plot
+    and per-iteration files go to REPO/.growthhacker/runs/<run-id>/. Your checkout is not touched.
+    """
+    summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
+                                   agent_name=agent_name, hints=list(hints), resume=resume,
+                                   base_ref=base_ref, agent_command=agent_command, framework=framework)
+    show_summary(summary, run_dir)
+
+
+def bundled_example() -> Path:
+    """The example OPE repository shipped in the source tree (``examples/ope-target``)."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "ope-target"
+    if not (path / CONFIG_FILE).is_file():
+        raise ConfigError(f"the bundled example is not at {path}; run the demo from a source checkout "
+                          "or pass --example PATH")
+    return path
+
+
+@cli.command()
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to create the demo repository (default: a new temporary directory).")
+@click.option("--example", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Example repository to copy (default: the bundled examples/ope-target).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
+@_errors_to_exit_codes
+def demo(output: Path | None, example: Path | None, iterations: int | None) -> None:
+    """Run the whole loop on a copy of the bundled example OPE repository, with no API key.
+
+    Copies the example into a fresh git repository, runs the heuristic agent end to end and prints
+    the metric deltas, with the report, plot and pull-request text it would post.
+    """
+    source = example or bundled_example()
+    if output is None:
+        output = Path(tempfile.mkdtemp(prefix="growthhacker-demo-"))
+    elif output.exists():
+        shutil.rmtree(output)
+    shutil.copytree(source, output, ignore=shutil.ignore_patterns("__pycache__", ".growthhacker"))
+    git(output, "init", "-q", "-b", "main")
+    git(output, "add", "-A")
+    git(output, "-c", "user.name=growthhacker-demo", "-c", "user.email=demo@example.invalid",
+        "commit", "-q", "-m", "OPE pipeline baseline")
+    console.print(f"demo repository: {output}")
+    summary, run_dir = execute_run(output, config_path=None, iterations=iterations,
+                                   agent_name="heuristic", hints=[], resume=False, base_ref="HEAD")
+    show_summary(summary, run_dir)
+
+
+@cli.command()
+@click.argument("run_id", required=False)
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The target repository.")
+@_errors_to_exit_codes
+def report(run_id: str | None, repo: Path) -> None:
+    """Rebuild report.md and plot.png of RUN_ID (default: the latest run) from the journal."""
+    root = repo_root(repo)
+    journal = Journal(state_dir(root) / JOURNAL_FILE)
+    runs = journal.run_ids()
+    if not runs:
+        raise click.ClickException(f"no runs in {journal.path}; start one with `growthhacker run`")
+    run_id = run_id or runs[-1]
+    if run_id not in runs:
+        raise click.ClickException(f"unknown run {run_id!r}; known: {', '.join(runs[-5:])}")
+    summary = journal.summary(run_id)
+    run_dir = state_dir(root) / "runs" / run_id
+    write_report(summary, run_dir)
+    show_summary(summary, run_dir)
+
+
+@cli.command("journal")
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The target repository.")
+@click.option("--best", is_flag=True, help="Sort best-first (as the Analyzer sees it) instead of by time.")
+@click.option("--run", "run_id", help="Only this run.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Rows to show.")
+@_errors_to_exit_codes
+def journal_cmd(repo: Path, best: bool, run_id: str | None, limit: int) -> None:
+    """Show the experiment journal: every iteration with its status and improvement."""
+    journal = Journal(state_dir(repo_root(repo)) / JOURNAL_FILE)
+    attempts = journal.attempts()
+    if not best:
+        attempts.sort(key=lambda a: (a.run_id, a.iteration), reverse=True)
+    if run_id:
+        attempts = [a for a in attempts if a.run_id == run_id]
+    table = Table("run", "#", "status", "Δ", "persona", "hypothesis", "verdict")
+    for a in attempts[:limit]:
+        delta = f"{a.improvement:+.1%}" if a.improvement is not None else "—"
+        table.add_row(a.run_id, str(a.iteration), a.status, delta, a.persona, a.hypothesis[:70],
+                      a.verdict or "")
+    console.print(table)
+    console.print(f"[dim]{len(attempts)} iteration(s) in {journal.path}[/dim]")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="growthhacker")

@@ -1,0 +1,177 @@
+"""Git operations on the target repository: a private worktree per run, never the user's checkout.
+
+Layout inside the target repo (all git-ignored by ``.growthhacker/.gitignore``)::
+
+    .growthhacker/journal.jsonl        the experiment journal
+    .growthhacker/worktrees/<run-id>/  the worktree candidates are applied and evaluated in
+    .growthhacker/runs/<run-id>/       iteration files, report.md, plot.png
+    .growthhacker/cache/               evaluation cache
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import WorkspaceError
+from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
+
+STATE_DIR = ".growthhacker"
+#: Editable files larger than this are not shown to agents (they are data, not pipeline code).
+MAX_FILE_BYTES = 200_000
+_BOT_IDENTITY = (
+    "-c", "user.name=growthhacker[bot]", "-c", "user.email=growthhacker@users.noreply.github.com",
+)
+
+
+def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:
+    """Run ``git args`` in ``cwd`` and return its stdout.
+
+    Raises:
+        WorkspaceError: git exited non-zero (with its stderr in the message) and ``check`` is set.
+    """
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise WorkspaceError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip() or proc.stdout}")
+    return proc.stdout
+
+
+def repo_root(path: Path) -> Path:
+    """The top-level directory of the git repository containing ``path``.
+
+    Raises:
+        WorkspaceError: ``path`` is not inside a git repository with at least one commit.
+    """
+    if not path.exists():
+        raise WorkspaceError(f"{path} does not exist")
+    out = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise WorkspaceError(f"{path} is not a git repository: run `git init` and commit your code first")
+    root = Path(out.stdout.strip())
+    head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True)
+    if head.returncode:
+        raise WorkspaceError(f"{root} has no commits yet: commit your code first")
+    return root
+
+
+def state_dir(repo: Path) -> Path:
+    """The bot's private directory in ``repo``, created and git-ignored."""
+    state = repo / STATE_DIR
+    state.mkdir(exist_ok=True)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# GrowthHacker's private state; never committed.\n*\n", encoding="utf-8")
+    return state
+
+
+@dataclass
+class Workspace:
+    """A detached worktree of ``repo`` at ``base`` where candidates are applied and evaluated."""
+
+    repo: Path
+    root: Path
+    base: str
+
+    @classmethod
+    def open(cls, repo: Path, run_id: str, base_ref: str = "HEAD") -> Workspace:
+        """Create (or reuse, when resuming) the worktree for ``run_id`` at ``base_ref``.
+
+        Raises:
+            WorkspaceError: not a git repo, or ``base_ref`` does not name a commit.
+        """
+        repo = repo_root(repo)
+        base = git(repo, "rev-parse", "--verify", f"{base_ref}^{{commit}}").strip()
+        root = state_dir(repo) / "worktrees" / run_id
+        if not (root / ".git").exists():
+            git(repo, "worktree", "prune")
+            git(repo, "worktree", "add", "--detach", "-q", str(root), base)
+        workspace = cls(repo=repo, root=root, base=base)
+        workspace.reset()
+        return workspace
+
+    def reset(self) -> None:
+        """Return the worktree to exactly the base commit (untracked files removed)."""
+        git(self.root, "reset", "-q", "--hard", self.base)
+        git(self.root, "clean", "-q", "-fd")
+
+    def apply(self, diff: str, policy: PathPolicy) -> AppliedPatch:
+        """Apply ``diff`` to the worktree through the patch engine (raises PatchError)."""
+        return apply_patch(diff, self.root, policy)
+
+    def editable_files(self, policy: PathPolicy) -> dict[str, str]:
+        """Current text of every file the policy lets agents edit (tracked or new), sorted by path."""
+        listed = git(self.root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+        files: dict[str, str] = {}
+        for path in sorted(p for p in listed.split("\0") if p):
+            full = self.root / path
+            if not policy.allows(path) or full.is_symlink() or not full.is_file():
+                continue
+            if full.stat().st_size > MAX_FILE_BYTES:
+                continue
+            try:
+                files[path] = full.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+        return files
+
+    def restore_protected(self, protected: tuple[str, ...]) -> list[str]:
+        """Put every protected path back to its base content; returns the paths that were changed.
+
+        Called before each evaluation, so nothing (a diff, or an earlier eval that rewrote the
+        harness at run time) can make the harness differ from the base commit.
+        """
+        changed = git(self.root, "status", "--porcelain", "-z", "--untracked-files=all")
+        restored: list[str] = []
+        for entry in (e for e in changed.split("\0") if e):
+            path = entry[3:]
+            if not any(glob_match(g, path) for g in protected):
+                continue
+            if entry.startswith("??"):
+                (self.root / path).unlink()
+            else:
+                git(self.root, "checkout", "-q", self.base, "--", path)
+            restored.append(path)
+        return restored
+
+    def tree_hash(self) -> str:
+        """The git tree id of the worktree's current content (the evaluation cache key)."""
+        git(self.root, "add", "-A")
+        tree = git(self.root, "write-tree").strip()
+        git(self.root, "reset", "-q")
+        return tree
+
+    def diff_from_base(self) -> str:
+        """The worktree's changes against the base commit as one unified diff ("" if none)."""
+        git(self.root, "add", "-A")
+        out = git(self.root, "diff", "--cached", "--no-color", "--no-renames", "--no-ext-diff", self.base)
+        git(self.root, "reset", "-q")
+        return out
+
+    def commit_candidate(self, branch: str, diff: str, message: str, policy: PathPolicy) -> str:
+        """Commit ``diff`` on top of base as ``branch`` (created or moved); returns the commit sha.
+
+        The user's checkout and current branch are untouched: the commit is made in the worktree.
+        """
+        self.reset()
+        self.apply(diff, policy)
+        git(self.root, "add", "-A")
+        git(self.root, *_BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input_text=message)
+        sha = git(self.root, "rev-parse", "HEAD").strip()
+        git(self.repo, "branch", "-f", branch, sha)
+        self.reset()
+        return sha
+
+    def remove(self) -> None:
+        """Delete the worktree (its branch commits stay in the repository)."""
+        git(self.repo, "worktree", "remove", "--force", str(self.root), check=False)
+        git(self.repo, "worktree", "prune", check=False)

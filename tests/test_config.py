@@ -1,0 +1,80 @@
+"""Config loading: valid files parse, invalid ones name the key, the line and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ALWAYS_PROTECTED, load_config, parse_config
+from bot.errors import ConfigError
+from tests.toy import CONFIG
+
+MINIMAL = """\
+evaluate:
+  command: python eval.py --seed {seed} --out {metrics_path}
+  objective: {metric: relative_ee}
+edit:
+  paths: ["src/**/*.py"]
+"""
+
+
+def test_minimal_config_gets_sensible_defaults() -> None:
+    config = parse_config(MINIMAL)
+
+    assert config.evaluate.objective.goal == "minimize"
+    assert config.evaluate.seeds.search == [0, 1, 2]
+    assert config.evaluate.seeds.confirm == [100, 101, 102, 103, 104]
+    assert config.loop.agent == "auto"
+    assert config.github.allowed_commenters == "write"
+    assert set(ALWAYS_PROTECTED) <= set(config.edit.all_protected())
+
+
+def test_toy_config_parses() -> None:
+    assert parse_config(CONFIG).evaluate.guardrails[0].metric == "runtime_s"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MINIMAL.replace("objective:", "objectiv:"),
+            "evaluate.objectiv (line 3): unknown key; allowed here:",
+        ),
+        (MINIMAL + "loop:\n  agent: gpt\n", "loop.agent (line 7)"),
+        (MINIMAL + "loop:\n  iterations: -1\n", "loop.iterations (line 7)"),
+        (MINIMAL.replace("{seed}", "0"), "must contain the placeholder {seed}"),
+        (MINIMAL.replace('["src/**/*.py"]', "[]"), "edit.paths (line 5)"),
+        (MINIMAL + "  seeds: {search: [1], confirm: [1]}\n".replace("  seeds", "evaluate2"), "unknown key"),
+        ("evaluate: [\n", "not valid YAML"),
+        ("- just a list\n", "expected a mapping"),
+    ],
+)
+def test_invalid_config_names_the_problem(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert expected in str(info.value)
+
+
+def test_overlapping_seed_sets_are_refused() -> None:
+    text = MINIMAL.replace("  objective:", "  seeds: {search: [1, 2], confirm: [2, 3]}\n  objective:")
+    with pytest.raises(ConfigError, match=r"disjoint.*\[2\]"):
+        parse_config(text)
+
+
+def test_secret_looking_pass_env_is_refused() -> None:
+    text = MINIMAL.replace("  objective:", "  pass_env: [GITHUB_TOKEN]\n  objective:")
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN"):
+        parse_config(text)
+
+
+def test_missing_config_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="growthhacker init"):
+        load_config(tmp_path)
+
+
+def test_bundled_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "ope-target"
+    config = load_config(example)
+    assert config.evaluate.objective.metric == "relative_ee"
+    assert "evaluate.py" in config.edit.protected

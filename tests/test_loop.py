@@ -1,0 +1,175 @@
+"""The inner loop on a toy target: real git worktree, real eval subprocesses, scripted agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import load_config
+from bot.evaluate import Evaluator
+from bot.journal import ConfirmationRecorded, IterationRecorded, Journal, RunFinished
+from bot.loop import Loop, LoopEvent
+from bot.results import RunSummary
+from bot.workspace import Workspace, git, state_dir
+from tests.toy import PARAMS, ScriptedAgent, Step, toy_files
+
+
+def run_loop(
+    repo: Path,
+    steps: list[Step],
+    run_id: str = "r1",
+    events: list[LoopEvent] | None = None,
+    **overrides: object,
+) -> tuple[RunSummary, ScriptedAgent, Journal]:
+    config = load_config(repo)
+    if overrides:
+        loop_cfg = config.loop.model_copy(update=overrides)
+        config = config.model_copy(update={"loop": loop_cfg})
+    state = state_dir(repo)
+    journal = Journal(state / "journal.jsonl")
+    agent = ScriptedAgent(steps)
+    workspace = Workspace.open(repo, run_id)
+    loop = Loop(
+        config=config,
+        workspace=workspace,
+        evaluator=Evaluator(config.evaluate, state / "cache"),
+        journal=journal,
+        agent=agent.agent(),
+        run_id=run_id,
+        run_dir=state / "runs" / run_id,
+        iterations=len(steps),
+        on_event=(events.append if events is not None else None),
+    )
+    return loop.run(), agent, journal
+
+
+def test_best_confirmed_candidate_wins_and_is_committed_on_a_branch(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    steps = [
+        Step("scale 0.6", "SCALE = 0.6\n"),
+        Step("scale 0.3", "SCALE = 0.3\n"),
+        Step("scale 2.0", "SCALE = 2.0\n"),
+    ]
+
+    summary, _, _ = run_loop(repo, steps)
+
+    assert summary.winner == 2
+    assert summary.branch == "growthhacker/r1"
+    assert [it.status for it in summary.iterations] == ["improved", "improved", "no_gain"]
+    committed = git(repo, "show", f"{summary.branch}:{PARAMS}")
+    assert committed == "SCALE = 0.3\n"
+    assert "scale 0.3" in git(repo, "log", "-1", "--format=%B", summary.branch)
+    assert (repo / PARAMS).read_text() == "SCALE = 1.0\n", "the user's checkout must not change"
+
+
+def test_search_only_win_is_never_selected(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=0.6))
+    steps = [Step("overfit the search seeds", "SCALE = 0.6\nOVERFIT = True\n")]
+
+    summary, _, journal = run_loop(repo, steps)
+
+    assert summary.iterations[0].status == "improved"
+    assert summary.winner is None
+    assert "did not confirm on the held-out seeds" in summary.reason
+    confirmations = [r for r in journal.records() if isinstance(r, ConfirmationRecorded)]
+    assert len(confirmations) == 1 and not confirmations[0].confirmed
+
+
+def test_crash_nan_and_guardrail_failures_are_recorded_not_fatal(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    steps = [
+        Step("crash", "SCALE = 0.3\nCRASH = True\n"),
+        Step("nan", "SCALE = 0.3\nNAN = True\n"),
+        Step("slow", "SCALE = 0.3\nCOST = 3.0\n"),
+        Step("good", "SCALE = 0.35\n"),
+    ]
+
+    summary, _, _ = run_loop(repo, steps, max_same_failures=5)
+
+    statuses = [(it.status, it.failure_reason or "") for it in summary.iterations]
+    assert statuses[0][0] == "failed" and statuses[0][1].startswith("crash")
+    assert statuses[1][0] == "failed" and statuses[1][1].startswith("non_finite")
+    assert statuses[2][0] == "no_gain" and "runtime_s" in statuses[2][1]
+    assert summary.winner == 4
+
+
+def test_malformed_diff_is_repaired_with_the_engine_reason(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    steps = [Step("scale 0.3", "SCALE = 0.3\n", raw_first=("this is not a diff",))]
+
+    summary, agent, _ = run_loop(repo, steps)
+
+    assert summary.winner == 1
+    assert agent.requests[1].feedback is not None and "empty_diff" in agent.requests[1].feedback
+    assert agent.requests[1].previous_diff == "this is not a diff"
+
+
+def test_protected_file_edit_is_refused_before_evaluation(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    evil = (
+        "--- a/evaluate.py\n+++ b/evaluate.py\n@@ -1 +1 @@\n"
+        "-import argparse, json, pathlib, random, sys, time\n+import os\n"
+    )
+    steps = [Step("edit the harness", "SCALE = 0.3\n", raw_first=(evil, evil, evil))]
+
+    summary, _, _ = run_loop(repo, steps)
+
+    assert summary.iterations[0].status == "failed"
+    assert "protected_path" in (summary.iterations[0].failure_reason or "")
+
+
+def test_iteration_files_are_written(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    run_loop(repo, [Step("scale 0.3", "SCALE = 0.3\n")])
+
+    it_dir = repo / ".growthhacker" / "runs" / "r1" / "1"
+    for name in (
+        "analysis.json",
+        "candidate.diff",
+        "metrics.json",
+        "prompt-analyzer.md",
+        "response-analyzer.md",
+        "prompt-coder-0.md",
+        "response-coder-0.md",
+    ):
+        assert (it_dir / name).is_file(), name
+    assert (it_dir / "logs" / "seed-0.log").is_file()
+    assert "+SCALE = 0.3" in (it_dir / "candidate.diff").read_text()
+
+
+def test_next_candidate_builds_on_the_incumbent_and_sees_the_journal(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    steps = [Step("scale 0.5", "SCALE = 0.5\n"), Step("add cost flag", "SCALE = 0.5\nCOST = 1.0\n")]
+
+    _, agent, _ = run_loop(repo, steps)
+
+    second = agent.contexts[1]
+    assert second.files[PARAMS] == "SCALE = 0.5\n"
+    assert [a.hypothesis for a in second.attempts] == ["scale 0.5"]
+    assert second.attempts[0].status == "improved"
+
+
+def test_same_failure_reason_pauses_the_run(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    steps = [Step(f"crash {i}", f"SCALE = 0.{i}\nCRASH = True\n") for i in range(1, 6)]
+    events: list[LoopEvent] = []
+
+    summary, _, journal = run_loop(repo, steps, events=events, max_same_failures=3)
+
+    assert len(summary.iterations) == 3
+    assert summary.stopped_early is not None and "consecutive failures" in summary.stopped_early
+    finished = [r for r in journal.records() if isinstance(r, RunFinished)]
+    assert finished[0].winner is None
+    assert any(e.kind == "stopped" for e in events)
+
+
+def test_failing_baseline_ends_the_run_with_a_clear_reason(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = toy_files()
+    files[PARAMS] = "SCALE = 1.0\nCRASH = True\n"
+    repo = make_repo(files)
+
+    summary, agent, journal = run_loop(repo, [Step("x", "SCALE = 0.3\n")])
+
+    assert summary.winner is None
+    assert "unmodified repository fails its own evaluation" in summary.reason
+    assert agent.contexts == []
+    assert not [r for r in journal.records() if isinstance(r, IterationRecorded)]
