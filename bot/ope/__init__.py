@@ -1,0 +1,14 @@
+"""OPE domain knowledge: the estimator/reward-model catalog and the moves it allows on source code.
+
+- :mod:`bot.ope.specs` — static knowledge (families, priors, knobs and candidate values).
+- :mod:`bot.ope.catalog` — the same, with names and parameters read from the installed libraries.
+- :mod:`bot.ope.scan` / :mod:`bot.ope.edit` — find OPE calls in source; rewrite one call, fix imports.
+- :mod:`bot.ope.moves` — candidate changes (estimator swaps, knob tuning, reward models, folds).
+"""
+
+from __future__ import annotations
+
+from bot.ope.catalog import Catalog, catalog_markdown
+from bot.ope.specs import Knob, Spec
+
+__all__ = ["Catalog", "Knob", "Spec", "catalog_markdown"]
