@@ -18,10 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import __version__
+from bot.action import perform
+from bot.action_session import prepare
+from bot.action_verify import evaluate_refs
 from bot.agents.factory import Framework, make_agent
 from bot.config import CONFIG_FILE, load_config
 from bot.errors import ConfigError, GrowthHackerError, ResumeError
 from bot.evaluate import Evaluator
+from bot.github.render import goals_of
+from bot.init import DEFAULT_ACTION_REF, init_repo
 from bot.journal import JOURNAL_FILE, Journal, RunStarted
 from bot.loop import Loop, LoopEvent
 from bot.report import deltas_table, write_report
@@ -262,6 +267,102 @@ def journal_cmd(repo: Path, best: bool, run_id: str | None, limit: int) -> None:
                       a.verdict or "")
     console.print(table)
     console.print(f"[dim]{len(attempts)} iteration(s) in {journal.path}[/dim]")
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--base", "base_ref", help="The commit to compare against (default: the config's github.base).")
+@click.option("--head", "head_ref", default="HEAD", show_default=True, help="The commit to verify.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@_errors_to_exit_codes
+def verify(repo: Path, base_ref: str | None, head_ref: str, config_path: Path | None) -> None:
+    """Evaluate two commits of REPO on the search seeds, one after the other, and print the deltas.
+
+    The same check the GitHub Action runs on pull requests: no agent, no secrets in the evaluation,
+    and protected files (the evaluation harness, the config) measured at the base's version.
+    """
+    root = repo_root(repo)
+    config = load_config(root, config_path)
+    base = base_ref or config.github.base
+    console.print(f"evaluating {base} and {head_ref} on seeds {config.evaluate.seeds.search} …")
+    result = evaluate_refs(root, config, base, head_ref, environ=eval_environ(os.environ))
+    goals = goals_of(config)
+    console.rule(f"{head_ref} ({result.head_sha[:8]}) vs {base} ({result.base_sha[:8]})")
+    # soft_wrap: a wrapped markdown table is no longer a table when the output is pasted.
+    console.print(deltas_table(result.base, result.head, list(goals), goals), markup=False, soft_wrap=True)
+    console.print(f"{result.report.conclusion}: {result.report.title}", markup=False)
+    if result.restored:
+        console.print(f"protected files measured at the base version: {', '.join(result.restored)}")
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--action-ref", default=DEFAULT_ACTION_REF, show_default=True,
+              help="The action the workflows use: owner/repo@tag, owner/repo@<commit sha> to pin it, "
+              "or ./path for a local copy.")
+@click.option("--force", is_flag=True, help="Overwrite existing .growthhacker.yml and workflow files.")
+@_errors_to_exit_codes
+def init(repo: Path, action_ref: str, force: bool) -> None:
+    """Write .growthhacker.yml (detected from REPO) and the GitHub workflows that run GrowthHacker.
+
+    Finds the evaluation script (evaluate*.py / eval*.py taking --seed) and the code importing obp
+    or scope_rl; writes .github/workflows/growthhacker-{optimize,verify,command}.yml. Review the
+    config (the objective metric above all) before committing.
+    """
+    result = init_repo(repo, action_ref=action_ref, force=force)
+    for path in result.written:
+        console.print(f"wrote {path}")
+    for note in result.detected.notes:
+        console.print(f"[yellow]check:[/yellow] {note}")
+    console.print(
+        "next: adjust evaluate.objective, try it with `growthhacker run`, commit, add the "
+        "ANTHROPIC_API_KEY secret (optional) and allow Actions to create pull requests "
+        "(Settings → Actions → General)."
+    )
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--mode", type=click.Choice(["optimize", "verify", "command"]),
+              help="Default: derived from the event (GITHUB_EVENT_NAME).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
+@click.option("--agent", "agent_name", type=click.Choice(["auto", "anthropic", "command", "heuristic"]),
+              help="Override loop.agent.")
+@click.option("--agent-command", help="For --agent command: the executable that answers prompts.")
+@click.option("--bot-login", envvar="GROWTHHACKER_BOT_LOGIN",
+              help="Login the bot posts as (e.g. github-actions[bot]); only its comments are taken as "
+              "the sticky comment. Default: any comment carrying the sticky marker.")
+@click.option("--write-pause", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
+@_errors_to_exit_codes
+def action(repo: Path, mode: str | None, config_path: Path | None, iterations: int | None,
+           agent_name: str | None, agent_command: str | None, bot_login: str | None,
+           write_pause: float) -> None:
+    """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and act.
+
+    schedule / workflow_dispatch: optimize and open a pull request. pull_request: verify base vs
+    head (and record the outcome when a bot PR closes). issue_comment: run a /growthhacker command.
+    Needs GITHUB_REPOSITORY and GITHUB_TOKEN; writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
+    """
+    prepared = prepare(repo, os.environ, config_path=config_path, requested=mode or "",
+                       eval_environ=eval_environ(os.environ), bot_login=bot_login, pause_s=write_pause)
+    console.print(f"event {prepared.event.kind}: {prepared.decision.reason}")
+    if prepared.session is None:
+        console.print("nothing to do")
+        return
+
+    def run_loop(base_ref: str, hints: list[str]) -> tuple[RunSummary, Path]:
+        summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
+                                       agent_name=agent_name, hints=hints, resume=False,
+                                       base_ref=base_ref, agent_command=agent_command)
+        show_summary(summary, run_dir)
+        return summary, run_dir
+
+    result = perform(prepared, run_loop)
+    console.print(", ".join(f"{name}={value or '—'}" for name, value in result.items()))
 
 
 def main() -> None:

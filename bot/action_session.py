@@ -1,0 +1,152 @@
+"""What every mode of ``growthhacker action`` works with: the event, the config, GitHub, the remote.
+
+:func:`prepare` reads the GitHub Actions environment once and decides the mode; when there is work it
+builds a :class:`Session` (the collaborators the modes take as arguments). :func:`journal_synced`
+brackets a piece of work with the journal branch: fetched before, merged and pushed after.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.github.client import connect
+from bot.github.events import ActionContext, Event, ModeDecision, decide_mode, load_action_context, load_event
+from bot.github.journal_branch import JournalBranch, RemoteGit
+from bot.github.publish import Publisher, remote_url
+from bot.journal import JOURNAL_FILE, Journal
+from bot.redact import scrub, secret_values
+from bot.results import RunSummary
+from bot.workspace import repo_root, state_dir
+
+#: Runs the inner loop from ``base_ref`` with human ``hints``; returns the summary and run directory.
+#: The CLI binds it to its options; it is the only way a mode gets an agent (verify never calls it).
+RunLoop = Callable[[str, list[str]], tuple[RunSummary, Path]]
+#: The action's step outputs (``pr-number``, ``best-metric``, ``improvement``), "" when not applicable.
+Outputs = dict[str, str]
+OUTPUT_NAMES = ("pr-number", "best-metric", "improvement")
+
+
+def outputs(pr_number: int | None = None, best_metric: float | None = None,
+            improvement: float | None = None) -> Outputs:
+    """All three step outputs; absent or non-finite values are empty strings."""
+
+    def text(value: float | None) -> str:
+        return "" if value is None or not math.isfinite(value) else f"{value:.6g}"
+
+    return {
+        "pr-number": "" if pr_number is None else str(pr_number),
+        "best-metric": text(best_metric),
+        "improvement": text(improvement),
+    }
+
+
+@dataclass(frozen=True)
+class Session:
+    """The collaborators of one action invocation (no secrets besides the token it must use)."""
+
+    repo: Path
+    config: Config
+    context: ActionContext
+    publisher: Publisher
+    remote: RemoteGit
+    token: str
+    #: The environment for the evaluation subprocess (the evaluator scrubs it again).
+    eval_environ: Mapping[str, str]
+    #: Secret values of the bot's environment, scrubbed from anything posted.
+    secrets: tuple[str, ...]
+
+    @property
+    def journal_path(self) -> Path:
+        """The local journal file the loop appends to."""
+        return state_dir(self.repo) / JOURNAL_FILE
+
+    @property
+    def remote_url(self) -> str:
+        """The HTTPS URL of the repository (no credentials in it)."""
+        return self.remote.remote
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret value of the environment replaced by ``***``."""
+        return scrub(text, self.secrets)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The event, what it asks for, and the session (None when there is nothing to do)."""
+
+    event: Event
+    decision: ModeDecision
+    session: Session | None
+
+
+def prepare(
+    repo: Path,
+    environ: Mapping[str, str],
+    *,
+    config_path: Path | None,
+    requested: str = "",
+    eval_environ: Mapping[str, str],
+    bot_login: str | None = None,
+    pause_s: float = 1.0,
+) -> Prepared:
+    """Read the Actions environment and the config; decide the mode; connect when there is work.
+
+    ``pause_s`` is the pause between GitHub write requests (GitHub's advice against secondary rate
+    limits; reads pause a quarter of it).
+
+    Raises:
+        GitHubError: not in GitHub Actions, a malformed event, a mode that does not fit the event,
+            or no ``GITHUB_TOKEN``.
+        ConfigError: the config is missing or invalid.
+        WorkspaceError: ``repo`` is not a git repository.
+    """
+    context = load_action_context(environ)
+    event = load_event(context)
+    root = repo_root(repo)
+    config = load_config(root, config_path)
+    decision = decide_mode(event, config.github.branch_prefix, requested)
+    if decision.mode is None:
+        return Prepared(event, decision, None)
+    token = environ.get("GITHUB_TOKEN", "")
+    gh = connect(token, api_url=context.api_url, seconds_between_writes=pause_s,
+                 seconds_between_requests=pause_s / 4)
+    session = Session(
+        repo=root,
+        config=config,
+        context=context,
+        publisher=Publisher(gh, context.repository, bot_login=bot_login),
+        remote=RemoteGit(root, remote_url(context.server_url, context.repository), token),
+        token=token,
+        eval_environ=eval_environ,
+        secrets=tuple(secret_values(environ)),
+    )
+    return Prepared(event, decision, session)
+
+
+@contextmanager
+def journal_synced(session: Session) -> Iterator[Journal]:
+    """Fetch the journal branch into the local journal, yield it, then merge and push it back.
+
+    The push also happens when the work fails (its records are the memory of what was tried); a
+    failure to push then is reported on stderr and the work's own error propagates.
+
+    Raises:
+        GitHubError: the journal branch cannot be read, or (after successful work) written.
+    """
+    branch = JournalBranch(session.remote)
+    branch.pull_into(session.journal_path)
+    try:
+        yield Journal(session.journal_path)
+    except Exception:
+        try:
+            branch.publish(session.journal_path, "journal: records of a failed run")
+        except Exception as exc:  # keep the work's own error; this one is secondary
+            print(f"warning: the journal branch was not updated: {session.scrub(str(exc))}", file=sys.stderr)
+        raise
+    branch.publish(session.journal_path, f"journal: {session.context.event_name} {session.context.run_id}")

@@ -1,0 +1,119 @@
+"""`growthhacker action` modes and their failure paths, through the real CLI against a fake GitHub."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.action_command import last_bot_commit
+from bot.github.journal_branch import BOT_IDENTITY
+from bot.github.publish import STOP_LABEL
+from tests.conftest import git_repo
+from tests.test_action_world import action_world
+from tests.toy import PARAMS
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_an_event_the_bot_does_not_handle_does_nothing(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        job = world.run("push", {"ref": "refs/heads/main"})
+
+        assert job.result.exit_code == 0, job.result.output
+        assert "nothing to do" in job.result.output
+        assert world.fake.requests == []
+
+
+def test_a_mode_that_does_not_fit_the_event_is_an_error(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        job = world.run("workflow_dispatch", {"inputs": {}}, "--mode", "verify")
+
+        assert job.result.exit_code == 9
+        assert "mode 'verify' cannot run on a workflow_dispatch event" in job.result.output
+
+
+@pytest.mark.slow  # building the command agent loads the OPE catalog (imports obp): ~7 s
+def test_without_an_improvement_only_the_summary_and_the_journal_are_written(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        (world.agent_dir / "target").write_text("1.5")  # the agent proposes a worse scale
+
+        job = world.run("schedule", {"schedule": "17 3 * * 1"}, "--iterations", "1")
+
+        assert job.result.exit_code == 0, job.result.output
+        assert job.outputs == {"pr-number": "", "best-metric": "", "improvement": ""}
+        assert "no improvement" in job.summary
+        assert world.fake.count("POST", r"/pulls$") == 0
+        assert [r["kind"] for r in world.journal()][-1] == "run_finished"
+
+
+def test_stop_labels_the_pr_and_journals_the_command(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "maintain")
+        world.push_change("growthhacker/manual", {PARAMS: "SCALE = 0.5\n"})
+        number = world.open_pull("growthhacker/manual")
+
+        job = world.run("issue_comment", world.comment(number, "/growthhacker stop", "alice"))
+
+        assert job.result.exit_code == 0, job.result.output
+        assert STOP_LABEL in [label["name"] for label in world.fake.pull(number)["labels"]]
+        assert [(r["event"], r["text"], r["run_id"]) for r in world.journal()] == [
+            ("command", "/growthhacker stop", "manual")
+        ]
+
+
+def test_undo_without_a_bot_commit_pushes_nothing(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        head = world.push_change("growthhacker/manual", {PARAMS: "SCALE = 0.5\n"})
+        number = world.open_pull("growthhacker/manual")
+        command = world.comment(number, "/growthhacker undo", "alice")
+
+        job = world.run("issue_comment", command)
+
+        assert job.result.exit_code == 0, job.result.output
+        assert world.replies(number)[-1].startswith("Nothing to undo")
+        assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "confused"]
+        assert world.remote_sha("growthhacker/manual") == head
+
+
+def test_iterate_on_a_deleted_branch_replies_with_the_failure(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        world.push_change("growthhacker/gone", {PARAMS: "SCALE = 0.5\n"})
+        number = world.open_pull("growthhacker/gone")
+        git(world.bare, "update-ref", "-d", "refs/heads/growthhacker/gone")
+        command = world.comment(number, "/growthhacker iterate", "alice")
+
+        job = world.run("issue_comment", command)
+
+        assert job.result.exit_code == 9
+        assert "no longer exists" in job.result.output
+        assert world.replies(number)[-1].startswith("`iterate` failed:")
+        assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "confused"]
+        assert list(world.agent_dir.glob("prompt-*")) == []
+        assert [r["text"] for r in world.journal()] == ["/growthhacker iterate"]  # kept despite the failure
+
+
+def test_undo_targets_the_newest_bot_commit_that_is_not_reverted(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", {PARAMS: "SCALE = 1.0\n"})
+    base = git(repo, "rev-parse", "HEAD")
+
+    def bot_commit(text: str, message: str) -> str:
+        (repo / PARAMS).write_text(text)
+        git(repo, *BOT_IDENTITY, "commit", "-q", "-am", message)
+        return git(repo, "rev-parse", "HEAD")
+
+    first = bot_commit("SCALE = 0.6\n", "growthhacker: first")
+    second = bot_commit("SCALE = 0.3\n", "growthhacker: second")
+    bot_commit("SCALE = 0.6\n", f'Revert "growthhacker: second"\n\nThis reverts commit {second}.')
+    (repo / "NOTES.md").write_text("human\n")
+    git(repo, "add", "NOTES.md")
+    git(repo, "-c", "user.name=h", "-c", "user.email=h@example.invalid", "commit", "-q", "-m", "notes")
+
+    target = last_bot_commit(repo, base, "HEAD")
+
+    assert target is not None and (target.sha, target.subject) == (first, "growthhacker: first")

@@ -1,0 +1,97 @@
+"""The outer loop on GitHub, end to end through `growthhacker action` (real CLI, real git, real loop).
+
+dispatch → PR opened with body and sticky comment → `/growthhacker iterate try self-normalized weights`
+from a collaborator → new commit on the PR + sticky comment updated → the same command from a
+non-collaborator refused → `undo` reverts → PR closed → the outcome is on the journal branch → a
+second optimize run's Analyzer sees the verdict and the human feedback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.github.render import parse_run_marker
+from tests.test_action_world import action_world, git
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+
+        # dispatch: the winner (SCALE 1.0 → 0.6) is pushed and proposed with deltas.
+        dispatch = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
+        assert dispatch.result.exit_code == 0, dispatch.result.output
+        assert dispatch.outputs["pr-number"] == "1"
+        assert float(dispatch.outputs["improvement"]) > 0.3
+        pull = world.fake.pull(1)
+        branch, first_head = pull["head"]["ref"], pull["head"]["sha"]
+        marker = parse_run_marker(pull["body"])
+        assert marker is not None and branch == f"growthhacker/{marker[0]}" and marker[1] == 1
+        assert pull["title"] == "GrowthHacker: Set SCALE to 0.6"
+        assert "## Metric deltas" in pull["body"] and "/growthhacker iterate" in pull["body"]
+        assert [label["name"] for label in pull["labels"]] == ["growthhacker"]
+        assert world.remote_file(branch) == "SCALE = 0.6"
+        assert len(world.stickies(1)) == 1
+        assert world.fake.check_runs[-1]["head_sha"] == first_head
+        assert world.fake.check_runs[-1]["conclusion"] == "success"
+        assert "Pull request opened" in dispatch.summary
+
+        # iterate: a collaborator's hint steers a new run from the PR head; a better commit lands on top.
+        command = world.comment(1, "/growthhacker iterate try self-normalized weights", "alice")
+        iterate = world.run("issue_comment", command, "--iterations", "1")
+        assert iterate.result.exit_code == 0, iterate.result.output
+        second_head = world.fake.pull(1)["head"]["sha"]
+        assert git(world.bare, "rev-parse", f"{second_head}^") == first_head
+        assert world.remote_file(branch) == "SCALE = 0.3"
+        hinted = world.prompts("Analyzer")[-1]
+        assert "try self-normalized weights" in hinted.split('kind="human-hints"')[1]
+        stickies = world.stickies(1)
+        assert len(stickies) == 1 and marker[0] not in stickies[0]  # now about the iterate run
+        assert world.fake.check_runs[-1]["head_sha"] == second_head
+        assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "rocket"]
+        assert world.replies(1)[-1].startswith(f"Pushed `{second_head[:7]}`")
+
+        # a stranger's command is refused and changes nothing.
+        stranger = world.comment(1, "/growthhacker undo", "mallory")
+        refused = world.run("issue_comment", stranger)
+        assert refused.result.exit_code == 0, refused.result.output
+        assert world.fake.reactions_on(stranger["comment"]["id"]) == ["eyes", "confused"]
+        assert "Only users with **write** access" in world.replies(1)[-1]
+        assert world.fake.pull(1)["head"]["sha"] == second_head
+
+        # undo: the bot's last commit is reverted by a new commit on top (no force-push).
+        undo = world.run("issue_comment", world.comment(1, "/growthhacker undo", "alice"))
+        assert undo.result.exit_code == 0, undo.result.output
+        third_head = world.fake.pull(1)["head"]["sha"]
+        assert git(world.bare, "rev-parse", f"{third_head}^") == second_head
+        assert world.remote_file(branch) == "SCALE = 0.6"
+        assert world.replies(1)[-1].startswith(f"Reverted `{second_head[:7]}`")
+
+        # a reviewer's comment, then the PR is closed: the verify workflow's outcome job records it.
+        world.fake.add_comment(1, "Too risky before the launch review.", login="bob")
+        world.fake.close_pull(1, by="alice")
+        closed = world.run("pull_request", world.fake.webhook_payload(1, "closed"), "--mode", "verify",
+                           agent=False)
+        assert closed.result.exit_code == 0, closed.result.output
+        outcomes = [r for r in world.journal() if r["kind"] == "outcome"]
+        assert [(r["event"], r["run_id"], r["iteration"]) for r in outcomes][-1] == ("closed", marker[0], 1)
+        assert {r["text"] for r in outcomes} >= {
+            "/growthhacker iterate try self-normalized weights",
+            "/growthhacker undo",
+            "Too risky before the launch review.",
+        }
+
+        # the next optimize run starts from the journal branch: its Analyzer sees the human verdict.
+        again = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
+        assert again.result.exit_code == 0, again.result.output
+        analyzer = world.prompts("Analyzer")[-1]
+        journal = analyzer.split("## Experiment journal", 1)[1]
+        assert "human verdict: PR closed" in journal
+        assert "human> Too risky before the launch review." in journal
+        assert "human> /growthhacker iterate try self-normalized weights" in journal
+        assert again.outputs["pr-number"] == "2"
+        assert world.fake.violations == []
