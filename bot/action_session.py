@@ -22,7 +22,7 @@ from bot.github.publish import Publisher, remote_url
 from bot.journal import JOURNAL_FILE, Journal
 from bot.redact import scrub, secret_values
 from bot.results import RunSummary
-from bot.workspace import repo_root, state_dir
+from bot.workspace import project_dir, state_dir
 
 #: Runs the inner loop from ``base_ref`` with human ``hints``; returns the summary and run directory.
 #: The CLI binds it to its options; it is the only way a mode gets an agent (verify never calls it).
@@ -108,7 +108,7 @@ def prepare(
     """
     context = load_action_context(environ)
     event = load_event(context)
-    root = repo_root(repo)
+    root = project_dir(repo)
     config = load_config(root, config_path)
     decision = decide_mode(event, config.github.branch_prefix, requested)
     if decision.mode is None:

@@ -29,7 +29,7 @@ from bot.patch import glob_match
 from bot.report import md_escape
 from bot.results import EvalResult
 from bot.stats import compare
-from bot.workspace import Workspace, git, repo_root, state_dir
+from bot.workspace import Workspace, git, project_dir, state_dir
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def evaluate_refs(
         WorkspaceError: ``repo`` is not a git repository, or a ref does not name a commit.
         EvaluationError: the evaluation command cannot run at all.
     """
-    root = repo_root(repo)
+    root = project_dir(repo)
     state = state_dir(root)
     evaluator = Evaluator(config.evaluate, state / "cache", environ=environ)
     label = f"verify-{secrets.token_hex(3)}"
@@ -74,10 +74,11 @@ def evaluate_refs(
         workspace = Workspace.open(root, f"{label}-{side}", ref)
         try:
             if side == "head":
-                restored = _harness_from(workspace, shas["base"], config.edit.all_protected())
+                restored = _harness_from(workspace, shas["base"], workspace.policy(config.edit).protected)
             shas[side] = workspace.base
             tree = workspace.tree_hash()
-            results[side] = evaluator.evaluate(workspace.root, tree, seeds, state / "verify" / label / side)
+            results[side] = evaluator.evaluate(workspace.project_root, tree, seeds,
+                                               state / "verify" / label / side)
         finally:
             workspace.remove()
     return Verification(

@@ -25,13 +25,13 @@ from bot.agents.factory import Framework, make_agent
 from bot.config import CONFIG_FILE, load_config
 from bot.errors import ConfigError, GrowthHackerError, ResumeError
 from bot.evaluate import Evaluator
-from bot.github.render import goals_of
+from bot.github.render import goals_of, pr_body, pr_title
 from bot.init import DEFAULT_ACTION_REF, init_repo
 from bot.journal import JOURNAL_FILE, Journal, RunStarted
 from bot.loop import Loop, LoopEvent
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
-from bot.workspace import Workspace, git, repo_root, state_dir
+from bot.workspace import Workspace, git, project_dir, state_dir
 
 console = Console(highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,7 +109,7 @@ def execute_run(
     framework: Framework = "two_agent",
 ) -> tuple[RunSummary, Path]:
     """Run (or resume) the inner loop on ``repo``; returns the summary and the run directory."""
-    repo = repo_root(repo)
+    repo = project_dir(repo)
     config = load_config(repo, config_path)
     state = state_dir(repo)
     journal = Journal(state / JOURNAL_FILE)
@@ -136,8 +136,18 @@ def execute_run(
         summary = loop.run(resume=resume)
     finally:
         workspace.remove()
-    write_report(summary, run_dir)
+    write_artifacts(summary, run_dir)
     return summary, run_dir
+
+
+def write_artifacts(summary: RunSummary, run_dir: Path) -> None:
+    """Write report.md and plot.png, and the pull-request text (pr.md) when there is a winner."""
+    write_report(summary, run_dir)
+    pr_text = run_dir / "pr.md"
+    if summary.best is not None:
+        pr_text.write_text(f"# {pr_title(summary)}\n\n{pr_body(summary)}\n", encoding="utf-8")
+    else:
+        pr_text.unlink(missing_ok=True)
 
 
 def show_summary(summary: RunSummary, run_dir: Path) -> None:
@@ -152,8 +162,10 @@ def show_summary(summary: RunSummary, run_dir: Path) -> None:
         console.print(f"branch: [bold]{summary.branch}[/bold]")
     else:
         console.print(f"[bold yellow]{summary.reason}[/bold yellow]")
-    console.print(f"report: {run_dir / 'report.md'}\nplot:   {run_dir / 'plot.png'}\n"
-                  f"files:  {run_dir}/<iteration>/")
+    console.print(f"report: {run_dir / 'report.md'}\nplot:   {run_dir / 'plot.png'}")
+    if (run_dir / "pr.md").is_file():
+        console.print(f"PR:     {run_dir / 'pr.md'} (the pull request GrowthHacker would open)")
+    console.print(f"files:  {run_dir}/<iteration>/")
 
 
 @cli.command()
@@ -231,7 +243,7 @@ def demo(output: Path | None, example: Path | None, iterations: int | None) -> N
 @_errors_to_exit_codes
 def report(run_id: str | None, repo: Path) -> None:
     """Rebuild report.md and plot.png of RUN_ID (default: the latest run) from the journal."""
-    root = repo_root(repo)
+    root = project_dir(repo)
     journal = Journal(state_dir(root) / JOURNAL_FILE)
     runs = journal.run_ids()
     if not runs:
@@ -241,7 +253,7 @@ def report(run_id: str | None, repo: Path) -> None:
         raise click.ClickException(f"unknown run {run_id!r}; known: {', '.join(runs[-5:])}")
     summary = journal.summary(run_id)
     run_dir = state_dir(root) / "runs" / run_id
-    write_report(summary, run_dir)
+    write_artifacts(summary, run_dir)
     show_summary(summary, run_dir)
 
 
@@ -254,7 +266,7 @@ def report(run_id: str | None, repo: Path) -> None:
 @_errors_to_exit_codes
 def journal_cmd(repo: Path, best: bool, run_id: str | None, limit: int) -> None:
     """Show the experiment journal: every iteration with its status and improvement."""
-    journal = Journal(state_dir(repo_root(repo)) / JOURNAL_FILE)
+    journal = Journal(state_dir(project_dir(repo)) / JOURNAL_FILE)
     attempts = journal.attempts()
     if not best:
         attempts.sort(key=lambda a: (a.run_id, a.iteration), reverse=True)
@@ -282,7 +294,7 @@ def verify(repo: Path, base_ref: str | None, head_ref: str, config_path: Path | 
     The same check the GitHub Action runs on pull requests: no agent, no secrets in the evaluation,
     and protected files (the evaluation harness, the config) measured at the base's version.
     """
-    root = repo_root(repo)
+    root = project_dir(repo)
     config = load_config(root, config_path)
     base = base_ref or config.github.base
     console.print(f"evaluating {base} and {head_ref} on seeds {config.evaluate.seeds.search} …")

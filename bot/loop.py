@@ -25,7 +25,6 @@ from bot.journal import (
     RunFinished,
     RunStarted,
 )
-from bot.patch import PathPolicy
 from bot.results import AttemptStatus, EvalResult, RunSummary
 from bot.selection import Verdict, judge_confirmation, judge_search
 from bot.workspace import Workspace
@@ -96,7 +95,7 @@ class Loop:
         self.hints = hints or []
         self.emit: EventSink = on_event or (lambda event: None)
         self.branch = f"{branch_prefix or config.github.branch_prefix}{run_id}"
-        self.policy = PathPolicy.from_config(config.edit)
+        self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
 
     # ------------------------------------------------------------------ run
@@ -147,8 +146,8 @@ class Loop:
         self.ws.restore_protected(self.policy.protected)
         tree = self.ws.tree_hash()
         log_dir = self.run_dir / "baseline"
-        search = self.evaluator.evaluate(self.ws.root, tree, seeds.search, log_dir)
-        confirm = self.evaluator.evaluate(self.ws.root, tree, seeds.confirm, log_dir)
+        search = self.evaluator.evaluate(self.ws.project_root, tree, seeds.search, log_dir)
+        confirm = self.evaluator.evaluate(self.ws.project_root, tree, seeds.confirm, log_dir)
         record = BaselineRecorded(run_id=self.run_id, search=search, confirm=confirm)
         self.journal.append(record)
         metrics = {"search": search.model_dump(), "confirm": confirm.model_dump()}
@@ -287,13 +286,13 @@ class Loop:
         if problem:
             return None, f"compile_error: {problem}"
         if self.config.evaluate.checks:
-            problem = self.evaluator.run_checks(self.ws.root, it_dir / "logs")
+            problem = self.evaluator.run_checks(self.ws.project_root, it_dir / "logs")
             if problem:
                 return None, f"check_failed: {problem}"
         tree = self.ws.tree_hash()
         self.emit(LoopEvent("evaluating", f"iteration {n}: evaluating on seeds "
                             f"{self.config.evaluate.seeds.search}", n))
-        search = self.evaluator.evaluate(self.ws.root, tree, self.config.evaluate.seeds.search,
+        search = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.search,
                                          it_dir / "logs")
         _write_json(it_dir / "metrics.json", search.model_dump())
         if not search.ok:
@@ -373,7 +372,7 @@ class Loop:
         self.ws.apply(record.diff, self.policy)
         self.ws.restore_protected(self.policy.protected)
         tree = self.ws.tree_hash()
-        result = self.evaluator.evaluate(self.ws.root, tree, self.config.evaluate.seeds.confirm,
+        result = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.confirm,
                                          self.run_dir / str(n) / "logs")
         _write_json(self.run_dir / str(n) / "confirm.json", result.model_dump())
         verdict: Verdict = judge_confirmation(state.baseline.confirm, result, self.config)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.config import ALWAYS_PROTECTED
 from bot.errors import PatchError
 
 if TYPE_CHECKING:
@@ -82,9 +83,18 @@ class PathPolicy:
     protected: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, edit: EditConfig) -> PathPolicy:
-        """The policy of ``edit.paths`` and ``edit.all_protected()`` (config plus always-protected)."""
-        return cls(editable=tuple(edit.paths), protected=edit.all_protected())
+    def from_config(cls, edit: EditConfig, prefix: str = "") -> PathPolicy:
+        """The policy of ``edit.paths`` and ``edit.all_protected()`` (config plus always-protected).
+
+        ``prefix`` is the project's directory inside the git repository ("" at the top): the
+        config's globs are relative to it, diffs are relative to the repository root. The
+        repository's own ``.github/**`` and ``.git/**`` stay protected wherever the project is.
+        """
+        base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        protected = [base + g for g in edit.all_protected()]
+        if base:
+            protected += [g for g in ALWAYS_PROTECTED if g.startswith((".github/", ".git/"))]
+        return cls(editable=tuple(base + g for g in edit.paths), protected=tuple(dict.fromkeys(protected)))
 
     def check(self, path: str) -> None:
         """Return if ``path`` may be edited.

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import CONFIG_FILE, EditConfig
 from bot.errors import WorkspaceError
 from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
 
@@ -64,6 +65,23 @@ def repo_root(path: Path) -> Path:
     return root
 
 
+def project_dir(path: Path) -> Path:
+    """The project ``path`` belongs to: the nearest directory from ``path`` up to the repository
+    root that holds a ``.growthhacker.yml``, else the repository root.
+
+    Raises:
+        WorkspaceError: ``path`` is not inside a git repository with a commit.
+    """
+    top = repo_root(path)
+    here = path.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+        if candidate == top:
+            break
+    return top
+
+
 def state_dir(repo: Path) -> Path:
     """The bot's private directory in ``repo``, created and git-ignored."""
     state = repo / STATE_DIR
@@ -76,28 +94,47 @@ def state_dir(repo: Path) -> Path:
 
 @dataclass
 class Workspace:
-    """A detached worktree of ``repo`` at ``base`` where candidates are applied and evaluated."""
+    """A detached worktree of ``repo`` at ``base`` where candidates are applied and evaluated.
+
+    ``subdir`` is the project's directory inside the repository ("" when the project is the whole
+    repository); paths in diffs are relative to the repository root, the evaluation runs in
+    :attr:`project_root`.
+    """
 
     repo: Path
     root: Path
     base: str
+    subdir: str = ""
 
     @classmethod
-    def open(cls, repo: Path, run_id: str, base_ref: str = "HEAD") -> Workspace:
+    def open(cls, project: Path, run_id: str, base_ref: str = "HEAD") -> Workspace:
         """Create (or reuse, when resuming) the worktree for ``run_id`` at ``base_ref``.
+
+        ``project`` is the repository root or a project directory inside it; the worktree lives in
+        the project's ``.growthhacker/worktrees/``.
 
         Raises:
             WorkspaceError: not a git repo, or ``base_ref`` does not name a commit.
         """
-        repo = repo_root(repo)
+        repo = repo_root(project)
+        subdir = project.resolve().relative_to(repo).as_posix()
         base = git(repo, "rev-parse", "--verify", f"{base_ref}^{{commit}}").strip()
-        root = state_dir(repo) / "worktrees" / run_id
+        root = state_dir(project.resolve()) / "worktrees" / run_id
         if not (root / ".git").exists():
             git(repo, "worktree", "prune")
             git(repo, "worktree", "add", "--detach", "-q", str(root), base)
-        workspace = cls(repo=repo, root=root, base=base)
+        workspace = cls(repo=repo, root=root, base=base, subdir="" if subdir == "." else subdir)
         workspace.reset()
         return workspace
+
+    @property
+    def project_root(self) -> Path:
+        """The project directory inside the worktree (where the eval command runs)."""
+        return self.root / self.subdir if self.subdir else self.root
+
+    def policy(self, edit: EditConfig) -> PathPolicy:
+        """The path policy of ``edit`` for this project, as repository-relative globs."""
+        return PathPolicy.from_config(edit, prefix=self.subdir)
 
     def reset(self) -> None:
         """Return the worktree to exactly the base commit (untracked files removed)."""

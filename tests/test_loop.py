@@ -173,3 +173,17 @@ def test_failing_baseline_ends_the_run_with_a_clear_reason(make_repo) -> None:  
     assert "unmodified repository fails its own evaluation" in summary.reason
     assert agent.contexts == []
     assert not [r for r in journal.records() if isinstance(r, IterationRecorded)]
+
+
+def test_a_project_in_a_subdirectory_is_optimised_in_place(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = {f"proj/{path}": text for path, text in toy_files().items()}
+    files["README.md"] = "monorepo\n"
+    repo = make_repo(files)
+    steps = [Step("scale 0.3", "SCALE = 0.3\n")]
+
+    summary, agent, _ = run_loop(repo / "proj", steps)
+
+    assert list(agent.contexts[0].files) == ["proj/pipeline/__init__.py", "proj/pipeline/params.py"]
+    assert summary.winner == 1
+    assert git(repo, "show", f"{summary.branch}:proj/{PARAMS}") == "SCALE = 0.3\n"
+    assert (repo / "proj" / ".growthhacker" / "journal.jsonl").is_file()

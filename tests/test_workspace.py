@@ -92,3 +92,18 @@ def test_reopening_for_resume_reuses_the_worktree(make_repo) -> None:  # type: i
 def test_not_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="not a git repository"):
         Workspace.open(tmp_path, "run1")
+
+
+def test_policy_of_a_subdirectory_project_is_prefixed(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo({f"proj/{path}": text for path, text in FILES.items()})
+    from bot.config import EditConfig
+
+    ws = Workspace.open(repo / "proj", "run1")
+    policy = ws.policy(EditConfig(paths=["src/**/*.py"], protected=["harness.py"]))
+
+    assert ws.subdir == "proj" and ws.project_root == ws.root / "proj"
+    assert policy.allows("proj/src/model.py")
+    assert not policy.allows("src/model.py")
+    assert not policy.allows("proj/harness.py")
+    assert not policy.allows(".github/workflows/ci.yml")
+    assert not policy.allows("proj/.growthhacker.yml")

@@ -117,10 +117,11 @@ class ScriptedAgent:
         if request.attempt < len(step.raw_first):
             raw = step.raw_first[request.attempt]
             return CoderReply(diff=raw, prompt="coder", response=raw)
-        before = request.files[PARAMS]
+        path = next(p for p in request.files if p.endswith(PARAMS))
+        before = request.files[path]
         diff = "".join(
             difflib.unified_diff(
-                before.splitlines(True), step.params.splitlines(True), f"a/{PARAMS}", f"b/{PARAMS}"
+                before.splitlines(True), step.params.splitlines(True), f"a/{path}", f"b/{path}"
             )
         )
         return CoderReply(diff=diff, prompt="coder", response=diff)

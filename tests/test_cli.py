@@ -1,0 +1,74 @@
+"""The CLI through click's CliRunner: help, errors with exit codes, journal/report, and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.workspace import git
+from tests.test_loop import run_loop
+from tests.toy import Step, toy_files
+
+
+@pytest.mark.parametrize("command", ["run", "demo", "report", "journal", "verify", "init", "action"])
+def test_every_command_explains_itself(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 5
+
+
+def test_invalid_config_exits_2_with_the_key_named(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = toy_files()
+    files[".growthhacker.yml"] = files[".growthhacker.yml"].replace("iterations: 3", "iterations: many")
+    repo = make_repo(files)
+
+    result = CliRunner().invoke(cli, ["run", str(repo)])
+
+    assert result.exit_code == 2
+    assert "loop.iterations" in result.output
+
+
+def test_resume_without_an_unfinished_run_exits_11(make_repo) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(cli, ["run", str(make_repo(toy_files())), "--resume"])
+
+    assert result.exit_code == 11
+    assert "nothing to resume" in result.output
+
+
+def test_journal_and_report_show_a_finished_run(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    run_loop(repo, [Step("scale 0.3", "SCALE = 0.3\n"), Step("scale 2", "SCALE = 2.0\n")])
+
+    journal = CliRunner().invoke(cli, ["journal", "--repo", str(repo), "--best"])
+    report = CliRunner().invoke(cli, ["report", "r1", "--repo", str(repo)])
+
+    assert journal.exit_code == 0, journal.output
+    assert journal.output.index("scale 0.3") < journal.output.index("scale 2")
+    assert report.exit_code == 0, report.output
+    assert "iteration 1 improves err" in report.output
+    run_dir = repo / ".growthhacker" / "runs" / "r1"
+    assert (run_dir / "report.md").read_text().startswith("#")
+    assert (run_dir / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_demo_confirms_an_improvement_on_the_bundled_example(tmp_path: Path) -> None:
+    output = tmp_path / "demo"
+
+    result = CliRunner().invoke(cli, ["demo", "--output", str(output), "--iterations", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert "improves relative_ee" in result.output
+    assert "⚡ improved" in result.output
+    runs = list((output / ".growthhacker" / "runs").iterdir())
+    assert len(runs) == 1
+    run_dir = runs[0]
+    for name in ("report.md", "plot.png", "pr.md", "1/analysis.json", "1/candidate.diff", "1/metrics.json"):
+        assert (run_dir / name).is_file(), name
+    branch = f"growthhacker/{run_dir.name}"
+    changed = git(output, "diff", "--name-only", "main", branch).split()
+    assert changed and all(path.startswith("ope_pipeline/") for path in changed)
