@@ -17,13 +17,12 @@ from bot.action_session import Outputs, RunLoop, Session, journal_synced, output
 from bot.errors import GrowthHackerError, WorkspaceError
 from bot.github.events import IssueCommentEvent
 from bot.github.handle import finish_command, receive_command
-from bot.github.journal_branch import BOT_EMAIL, BOT_IDENTITY
 from bot.github.publish import PullInfo, push_branch
 from bot.github.render import check_report, run_comment
 from bot.journal import OutcomeRecorded
 from bot.report import md_escape
 from bot.selection import judge_confirmation
-from bot.workspace import Workspace, git
+from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, git
 
 _REVERTS = "This reverts commit "
 

@@ -21,9 +21,10 @@ from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
 STATE_DIR = ".growthhacker"
 #: Editable files larger than this are not shown to agents (they are data, not pipeline code).
 MAX_FILE_BYTES = 200_000
-_BOT_IDENTITY = (
-    "-c", "user.name=growthhacker[bot]", "-c", "user.email=growthhacker@users.noreply.github.com",
-)
+#: The author of every commit the bot makes (undo finds the bot's commits by this email).
+BOT_NAME = "growthhacker[bot]"
+BOT_EMAIL = "growthhacker@users.noreply.github.com"
+BOT_IDENTITY = ("-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}")
 
 
 def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:
@@ -202,7 +203,7 @@ class Workspace:
         self.reset()
         self.apply(diff, policy)
         git(self.root, "add", "-A")
-        git(self.root, *_BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input_text=message)
+        git(self.root, *BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input_text=message)
         sha = git(self.root, "rev-parse", "HEAD").strip()
         git(self.repo, "branch", "-f", branch, sha)
         self.reset()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.action_command import last_bot_commit
-from bot.github.journal_branch import BOT_IDENTITY
 from bot.github.publish import STOP_LABEL
+from bot.workspace import BOT_IDENTITY
 from tests.conftest import git_repo
 from tests.test_action_world import action_world
 from tests.toy import PARAMS

@@ -29,15 +29,12 @@ from pathlib import Path
 from bot.errors import GitHubError
 from bot.github.publish import git_auth_env
 from bot.redact import scrub
-from bot.workspace import git
+from bot.workspace import BOT_IDENTITY, git
 
 JOURNAL_BRANCH = "growthhacker/journal"
 #: The file inside the journal branch.
 BRANCH_FILE = "journal.jsonl"
 #: Who the bot's commits are by (the same identity as candidate commits in :mod:`bot.workspace`).
-BOT_NAME = "growthhacker[bot]"
-BOT_EMAIL = "growthhacker@users.noreply.github.com"
-BOT_IDENTITY = ("-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}")
 #: Where fetched remote refs are kept locally: outside refs/heads and refs/remotes, and not
 #: ``refs/growthhacker`` either, which git would search before refs/heads for "growthhacker/<run-id>".
 LOCAL_NAMESPACE = "refs/growthhacker-fetched"
