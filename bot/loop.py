@@ -25,6 +25,7 @@ from bot.journal import (
     RunFinished,
     RunStarted,
 )
+from bot.patch import diff_summary
 from bot.results import AttemptStatus, EvalResult, RunSummary
 from bot.selection import Verdict, judge_confirmation, judge_search
 from bot.workspace import Workspace
@@ -240,7 +241,7 @@ class Loop:
         return IterationRecorded(
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis, persona=analysis.persona, plan=analysis.plan,
-            diff=diff, diff_summary=_summary(diff), status=status, search=search,
+            diff=diff, diff_summary=diff_summary(diff), status=status, search=search,
             failure_reason=None if verdict.ok else verdict.reason,
             tokens=usage.tokens, usd=usage.usd, duration_s=time.monotonic() - started,
         )
@@ -309,7 +310,7 @@ class Loop:
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis if analysis else "(no hypothesis)",
             persona=analysis.persona if analysis else "none", plan=analysis.plan if analysis else "",
-            diff=diff, diff_summary=_summary(diff) if diff else "", status="failed", search=search,
+            diff=diff, diff_summary=diff_summary(diff) if diff else "", status="failed", search=search,
             failure_reason=reason, tokens=usage.tokens, usd=usage.usd,
             duration_s=time.monotonic() - started,
         )
@@ -398,24 +399,6 @@ class Loop:
         self.ws.commit_candidate(self.branch, record.diff, message, self.policy)
         self.emit(LoopEvent("committed", f"committed the winner on branch {self.branch}", winner))
         return self.branch
-
-
-def _summary(diff: str) -> str:
-    """'path (+a −r)' per file of a unified diff."""
-    stats: dict[str, list[int]] = {}
-    current = None
-    for line in diff.splitlines():
-        if line.startswith("+++ "):
-            target = line[4:].strip()
-            current = target[2:] if target.startswith("b/") else target
-            stats.setdefault(current, [0, 0])
-        elif line.startswith("--- "):
-            continue
-        elif current and line.startswith("+"):
-            stats[current][0] += 1
-        elif current and line.startswith("-"):
-            stats[current][1] += 1
-    return ", ".join(f"{p} (+{a} −{r})" for p, (a, r) in stats.items())
 
 
 def _baseline_failure(baseline: BaselineRecorded) -> str:

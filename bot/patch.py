@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.errors import PatchError
 from bot.patch_hunks import apply_hunks, split_lines
-from bot.patch_parse import NO_NEWLINE, FileDiff, extract_diff, parse_diff
+from bot.patch_parse import NO_NEWLINE, FileDiff, diff_summary, extract_diff, parse_diff
 from bot.patch_paths import PathPolicy, glob_match, normalise_path
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "FileEdit",
     "PathPolicy",
     "apply_patch",
+    "diff_summary",
     "extract_diff",
     "glob_match",
     "make_diff",

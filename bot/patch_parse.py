@@ -354,3 +354,15 @@ def _check_hunk_ends(patched: PatchedFile, parsed: FileDiff, lines: list[str]) -
                 f"{index + 1} ({line.rstrip()[:60]!r}), which still looks like part of it. {_FIX_COUNTS}",
                 label,
             )
+
+
+def diff_summary(diff: str) -> str:
+    """One line like "ope_pipeline/estimators.py (+3 −1)" per file of ``diff``, joined by ", ".
+
+    Returns "" for an empty or unreadable diff (a summary is for display; it never raises).
+    """
+    try:
+        patch_set = PatchSet(diff)
+    except UnidiffParseError:
+        return ""
+    return ", ".join(f"{f.path} (+{f.added} −{f.removed})" for f in patch_set)

@@ -776,3 +776,12 @@ def test_applied_patch_is_a_plain_value() -> None:
     applied = AppliedPatch(edits=(FileEdit("a.py", None, "x\n", "y\n"),), diff="")
 
     assert applied.summary() == "a.py (+1 −1)"
+
+
+def test_diff_summary_counts_lines_per_file_and_never_raises() -> None:
+    from bot.patch import diff_summary
+
+    diff = make_diff({"a/x.py": "1\n", "b.py": "q\n"}, {"a/x.py": "2\n3\n", "b.py": None})
+
+    assert diff_summary(diff) == "a/x.py (+2 −1), b.py (+0 −1)"
+    assert diff_summary("not a diff") == ""
