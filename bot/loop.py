@@ -16,6 +16,7 @@ from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest, Usag
 from bot.config import Config
 from bot.errors import AgentError, BudgetExceeded, PatchError
 from bot.evaluate import Evaluator, compile_gate
+from bot.integrity import check_diff, checkout_fingerprint
 from bot.journal import (
     BaselineRecorded,
     ConfirmationRecorded,
@@ -32,6 +33,8 @@ from bot.workspace import Workspace
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
 MAX_REPAIRS = 2
+#: Failure reasons with this prefix mark a candidate as "flagged" (metric gaming): never selected.
+INTEGRITY = "integrity: "
 
 
 @dataclass(frozen=True)
@@ -234,10 +237,11 @@ class Loop:
                                 started, diff)
         search, failure = self._verify(it_dir, n)
         if failure is not None:
-            return self._failed(n, parent, analysis, failure, usage, started, diff, search)
+            status: AttemptStatus = "flagged" if failure.startswith(INTEGRITY) else "failed"
+            return self._failed(n, parent, analysis, failure, usage, started, diff, search, status)
         assert search is not None
         verdict = judge_search(state.baseline.search, search, self.config)
-        status: AttemptStatus = "improved" if verdict.ok else "no_gain"
+        status = "improved" if verdict.ok else "no_gain"
         return IterationRecorded(
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis, persona=analysis.persona, plan=analysis.plan,
@@ -282,7 +286,15 @@ class Loop:
         restored = self.ws.restore_protected(self.policy.protected)
         if restored:
             self.emit(LoopEvent("protected_restored", f"restored protected files {restored}", n))
-        changed = [p for p in self.ws.editable_files(self.policy) if p.endswith(".py")]
+        files = self.ws.editable_files(self.policy)
+        findings = check_diff(self.ws.diff_from_base(), self.policy.protected, self.config.evaluate.metrics,
+                              files=files)
+        if findings:
+            shown = "; ".join(str(f) for f in findings[:5])
+            more = f" (+{len(findings) - 5} more)" if len(findings) > 5 else ""
+            self.emit(LoopEvent("flagged", f"iteration {n} flagged by the integrity check: {shown}", n))
+            return None, f"{INTEGRITY}{shown}{more}"
+        changed = [p for p in files if p.endswith(".py")]
         problem = compile_gate(self.ws.root, changed)
         if problem:
             return None, f"compile_error: {problem}"
@@ -293,24 +305,43 @@ class Loop:
         tree = self.ws.tree_hash()
         self.emit(LoopEvent("evaluating", f"iteration {n}: evaluating on seeds "
                             f"{self.config.evaluate.seeds.search}", n))
+        checkout = checkout_fingerprint(self.ws.repo)
         search = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.search,
                                          it_dir / "logs")
         _write_json(it_dir / "metrics.json", search.model_dump())
+        tampering = self._tampering(checkout)
+        if tampering:
+            self.emit(LoopEvent("flagged", f"iteration {n} flagged: {tampering}", n))
+            return search, f"{INTEGRITY}{tampering}"
         if not search.ok:
             bad = search.first_failure
             assert bad is not None
             return search, f"{bad.failure}: seed {bad.seed}: {bad.reason}"
         return search, None
 
+    def _tampering(self, checkout: str) -> str | None:
+        """Why the evaluation that just ran counts as tampering (None if it does not).
+
+        It changed protected files in the worktree (the harness, while it ran: the later seeds of
+        the same evaluation would have used the changed harness), or wrote into the user's checkout.
+        """
+        restored = self.ws.restore_protected(self.policy.protected)
+        if restored:
+            return f"the candidate changed protected files while it ran: {', '.join(restored)}"
+        if checkout_fingerprint(self.ws.repo) != checkout:
+            return "the candidate wrote into the user's checkout while it ran (outside its worktree)"
+        return None
+
     def _failed(
         self, n: int, parent: IterationRecorded | None, analysis: Analysis | None, reason: str,
         usage: Usage, started: float, diff: str = "", search: EvalResult | None = None,
+        status: AttemptStatus = "failed",
     ) -> IterationRecorded:
         return IterationRecorded(
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis if analysis else "(no hypothesis)",
             persona=analysis.persona if analysis else "none", plan=analysis.plan if analysis else "",
-            diff=diff, diff_summary=diff_summary(diff) if diff else "", status="failed", search=search,
+            diff=diff, diff_summary=diff_summary(diff) if diff else "", status=status, search=search,
             failure_reason=reason, tokens=usage.tokens, usd=usage.usd,
             duration_s=time.monotonic() - started,
         )
@@ -373,10 +404,14 @@ class Loop:
         self.ws.apply(record.diff, self.policy)
         self.ws.restore_protected(self.policy.protected)
         tree = self.ws.tree_hash()
+        checkout = checkout_fingerprint(self.ws.repo)
         result = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.confirm,
                                          self.run_dir / str(n) / "logs")
         _write_json(self.run_dir / str(n) / "confirm.json", result.model_dump())
         verdict: Verdict = judge_confirmation(state.baseline.confirm, result, self.config)
+        tampering = self._tampering(checkout)
+        if tampering:
+            verdict = Verdict(False, verdict.improvement, f"{INTEGRITY}{tampering}")
         conf = ConfirmationRecorded(run_id=self.run_id, iteration=n, confirm=result,
                                     confirmed=verdict.ok, reason=verdict.reason)
         self.journal.append(conf)
@@ -409,8 +444,8 @@ def _baseline_failure(baseline: BaselineRecorded) -> str:
 
 
 def _describe(record: IterationRecorded, metric: str) -> str:
-    if record.status == "failed":
-        return f"failed: {record.failure_reason}"
+    if record.status in ("failed", "flagged"):
+        return f"{record.status}: {record.failure_reason}"
     assert record.search is not None
     return f"{record.status}: {metric} = {record.search.mean(metric):.4g} ({record.diff_summary})"
 

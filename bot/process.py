@@ -232,6 +232,40 @@ def run_command(
     )
 
 
+def stop_processes_in(directory: Path) -> list[int]:
+    """Kill (SIGKILL) the process groups a killed run left working in ``directory``.
+
+    A run killed with ``kill -9`` (or SIGTERM, which Python does not turn into cleanup) leaves its
+    evaluation running: it has its own session and outlives the bot, still working in the worktree
+    that ``--resume`` is about to reuse. Such a process is recognised by its working directory
+    (inside ``directory``) and by what :func:`run_command` gave it: a session of its own (its group
+    leads the session) and no controlling terminal — so a user's shell that merely ``cd``-ed there
+    is left alone, as is this process's own group. Linux only (reads ``/proc``); elsewhere nothing.
+
+    Returns:
+        The pids found (their groups were signalled). Raises nothing.
+    """
+    proc, found = Path("/proc"), []
+    if not proc.is_dir():
+        return []
+    target, own_group = directory.resolve(), os.getpgid(0)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+            # Fields after the parenthesised command name: state ppid pgrp session tty_nr ...
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            group, session, tty = int(fields[2]), int(fields[3]), int(fields[4])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not ours to inspect
+        inside = cwd == target or target in cwd.parents
+        if inside and group == session and tty == 0 and group != own_group:
+            found.append(int(entry.name))
+            _signal_group(group, signal.SIGKILL)
+    return found
+
+
 def describe_exit(returncode: int | None) -> str:
     """A phrase for how a process ended: ``"exited with code 3"`` or ``"killed by signal SIGKILL"``."""
     if returncode is not None and returncode < 0:

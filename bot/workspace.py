@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.config import CONFIG_FILE, EditConfig
 from bot.errors import WorkspaceError
 from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
+from bot.process import stop_processes_in
 
 STATE_DIR = ".growthhacker"
 #: Editable files larger than this are not shown to agents (they are data, not pipeline code).
@@ -28,22 +29,25 @@ BOT_IDENTITY = ("-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}")
 
 
 def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:
-    """Run ``git args`` in ``cwd`` and return its stdout.
+    """Run ``git args`` in ``cwd`` and return its stdout (UTF-8, line endings exactly as git wrote them).
 
     Raises:
         WorkspaceError: git exited non-zero (with its stderr in the message) and ``check`` is set.
     """
+    # Bytes, not text=True: text mode turns "\r\n" into "\n", which silently rewrote the diff of
+    # every CRLF file the bot recorded in the journal.
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
         capture_output=True,
-        text=True,
-        input=input_text,
+        input=None if input_text is None else input_text.encode("utf-8"),
         check=False,
     )
+    stdout = proc.stdout.decode("utf-8", "replace")
     if check and proc.returncode != 0:
-        raise WorkspaceError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip() or proc.stdout}")
-    return proc.stdout
+        stderr = proc.stderr.decode("utf-8", "replace").strip()
+        raise WorkspaceError(f"git {' '.join(args)} failed in {cwd}: {stderr or stdout}")
+    return stdout
 
 
 def repo_root(path: Path) -> Path:
@@ -112,7 +116,8 @@ class Workspace:
         """Create (or reuse, when resuming) the worktree for ``run_id`` at ``base_ref``.
 
         ``project`` is the repository root or a project directory inside it; the worktree lives in
-        the project's ``.growthhacker/worktrees/``.
+        the project's ``.growthhacker/worktrees/``. Reusing a worktree first kills the processes a
+        killed run left working in it (see :func:`bot.process.stop_processes_in`).
 
         Raises:
             WorkspaceError: not a git repo, or ``base_ref`` does not name a commit.
@@ -124,6 +129,9 @@ class Workspace:
         if not (root / ".git").exists():
             git(repo, "worktree", "prune")
             git(repo, "worktree", "add", "--detach", "-q", str(root), base)
+        else:
+            # Reused after a crash: an evaluation the dead run started may still be writing here.
+            stop_processes_in(root)
         workspace = cls(repo=repo, root=root, base=base, subdir="" if subdir == "." else subdir)
         workspace.reset()
         return workspace

@@ -1,9 +1,12 @@
 """The Anthropic Messages API as an :class:`~bot.agents.llm.LLMClient`.
 
-Retries: the SDK itself retries 408/409/429/5xx (529 ``overloaded_error`` included) with exponential
-backoff that honours ``retry-after``; ``max_retries`` sets how often. What the SDK cannot retry is an
-``error`` event in the middle of a stream (the HTTP status was already 200), so :class:`AnthropicClient`
-adds a small bounded loop for exactly that case.
+Retries: the SDK itself retries 408/409/429/5xx (529 ``overloaded_error`` included), timeouts and
+dropped connections with exponential backoff that honours ``retry-after``; ``max_retries`` sets how
+often. What the SDK cannot retry is a stream that breaks after its 200 status: an ``error`` event in
+the middle, a connection cut mid-chunk (the transport error is not wrapped), or a stream that simply
+ends before ``message_stop`` (the SDK then returns the partial message as if it were complete).
+:class:`AnthropicClient` retries those in a small bounded loop and never returns a partial answer.
+A ``refusal`` stop reason and an answer over :data:`~bot.agents.llm.MAX_ANSWER_CHARS` are errors.
 
 Caching: the system block (instructions, OPE catalog) and the context block (file contents of the
 base commit) carry ``cache_control`` breakpoints; they repeat verbatim across iterations, the task
@@ -21,7 +24,7 @@ from anthropic.types import Message, MessageParam, TextBlockParam
 
 from bot.agents.base import Usage
 from bot.agents.budget import Budget, ModelPrice, PriceTable, lookup_price
-from bot.agents.llm import Completion, Prompt
+from bot.agents.llm import Completion, Prompt, check_answer_size
 from bot.errors import AgentError
 from bot.redact import scrub
 
@@ -31,6 +34,10 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 _RESERVE_CHARS_PER_TOKEN = 3
 #: Error types that are worth another try when they arrive inside a stream.
 _RETRYABLE_STREAM_ERRORS = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error"})
+
+
+class _BrokenStream(Exception):
+    """The answer stream broke off after its 200 status (cut connection, or no ``message_stop``)."""
 
 
 def make_sdk_client(
@@ -109,29 +116,43 @@ class AnthropicClient:
 
         Raises:
             BudgetExceeded: the call could exceed the budget; nothing was sent.
-            AgentError: the API refused the request or failed after all retries; the message names
-                the HTTP status and the API's own explanation.
+            AgentError: the API refused the request or failed after all retries (the message names
+                the HTTP status and the API's own explanation), the stream broke off every time, the
+                model declined (stop reason ``refusal``), or the answer is too long.
         """
         clean = prompt.scrubbed(self._secrets)
         estimate = self.estimate(clean)
         for attempt in range(self._stream_retries + 1):
             self._budget.reserve(estimate)
+            last = attempt == self._stream_retries
             try:
                 message = self._send(clean)
             except anthropic.APIStatusError as exc:
                 # status < 400 means the error arrived as an event inside a 200 stream: the SDK
                 # does not retry those, so this loop does.
                 mid_stream = exc.status_code < 400 and (exc.type or "") in _RETRYABLE_STREAM_ERRORS
-                if not mid_stream or attempt == self._stream_retries:
+                if not mid_stream or last:
                     raise AgentError(self._describe(exc)) from exc
                 time.sleep(self._backoff * 2**attempt)
                 continue
             except anthropic.APIConnectionError as exc:
                 raise AgentError(self._describe(exc)) from exc
+            except _BrokenStream as exc:
+                if last:
+                    raise AgentError(scrub(
+                        f"the answer stream of {self.model} broke off {attempt + 1} time(s), last: {exc}; "
+                        "no partial answer was used", self._secrets)) from exc
+                time.sleep(self._backoff * 2**attempt)
+                continue
             usage = usage_of(message, self.price)
             self._budget.record(usage)
-            text = "".join(block.text for block in message.content if block.type == "text")
-            return Completion(text=scrub(text, self._secrets), prompt=clean.render(), usage=usage)
+            raw = "".join(block.text for block in message.content if block.type == "text")
+            text = scrub(raw, self._secrets)
+            if message.stop_reason == "refusal":
+                said = f": {text.strip()[:300]}" if text.strip() else ""
+                raise AgentError(f"{self.model} declined to answer (stop reason `refusal`){said}")
+            check_answer_size(text, self.model)
+            return Completion(text=text, prompt=clean.render(), usage=usage)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _send(self, prompt: Prompt) -> Message:
@@ -145,10 +166,18 @@ class AnthropicClient:
         content.append({"type": "text", "text": prompt.task})
         messages: list[MessageParam] = [{"role": "user", "content": content}]
         if self._stream:
-            with self._sdk.messages.stream(
-                model=self.model, max_tokens=prompt.max_tokens, system=system, messages=messages
-            ) as stream:
-                return stream.get_final_message()
+            try:
+                with self._sdk.messages.stream(
+                    model=self.model, max_tokens=prompt.max_tokens, system=system, messages=messages
+                ) as stream:
+                    message: Message = stream.get_final_message()
+            except anthropic.APIError:
+                raise
+            except Exception as exc:  # the transport failed mid-stream; the SDK does not wrap that
+                raise _BrokenStream(f"{type(exc).__name__}: {exc}") from exc
+            if message.stop_reason is None:
+                raise _BrokenStream("the stream ended before message_stop (the answer is incomplete)")
+            return message
         return self._sdk.messages.create(
             model=self.model, max_tokens=prompt.max_tokens, system=system, messages=messages
         )

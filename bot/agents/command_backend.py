@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.agents.base import Usage
 from bot.agents.budget import Budget
-from bot.agents.llm import Completion, Prompt, estimate_tokens
+from bot.agents.llm import Completion, Prompt, check_answer_size, estimate_tokens
 from bot.errors import AgentError
 from bot.redact import is_secret_name, scrub, secret_values
 
@@ -62,8 +62,8 @@ class CommandClient:
 
         Raises:
             BudgetExceeded: the prompt alone would pass the token budget; nothing was run.
-            AgentError: the command is missing, timed out, exited non-zero, or printed nothing; the
-                message includes the tail of its stderr.
+            AgentError: the command is missing, timed out, exited non-zero, printed nothing or more
+                than :data:`~bot.agents.llm.MAX_ANSWER_CHARS`; the message includes the tail of its stderr.
         """
         text = prompt.scrubbed(self._secrets).render()
         self._budget.reserve(Usage(input_tokens=estimate_tokens(text)))
@@ -79,6 +79,7 @@ class CommandClient:
                 f"agent command {self.argv[0]!r} printed nothing on stdout; stderr: "
                 f"{self._tail(stderr) or '(empty)'}"
             )
+        check_answer_size(answer, f"agent command {self.argv[0]!r}")
         return Completion(text=answer, prompt=text, usage=usage)
 
     def _run(self, text: str) -> tuple[str, str, int]:

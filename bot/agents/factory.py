@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, cast, get_args
 
+from bot import __version__
 from bot.agents.analyzer import LLMAnalyzer
-from bot.agents.anthropic_backend import DEFAULT_BASE_URL, AnthropicClient, make_sdk_client
 from bot.agents.base import Agent
 from bot.agents.budget import Budget, PriceTable
 from bot.agents.coder import LLMCoder, SingleShotAnalyzer, SingleShotCoder
@@ -48,7 +52,8 @@ def make_agent(
     ``config.budget``) is shared by the Analyzer and the Coder. ``stream``, ``max_retries`` and
     ``timeout_s`` tune the anthropic backend; ``cwd``, ``timeout_s`` and ``pass_env`` (secret-looking
     variables the command may still see, e.g. its own API key) the command backend;
-    ``catalog`` replaces the OPE catalog text (default: ``bot.ope.catalog.catalog_markdown()``).
+    ``catalog`` replaces the OPE catalog text (default: ``bot.ope.catalog.catalog_markdown()``, cached
+    in ``cwd/.growthhacker/cache`` when that directory exists).
 
     Returns:
         ``(agent, explanation)``; the explanation is one line for the user, such as
@@ -65,7 +70,7 @@ def make_agent(
     if chosen == "heuristic":
         return _heuristic(), f"{why} → heuristic (deterministic OPE search; framework does not apply)"
     shared = budget if budget is not None else Budget(usd=config.budget.usd, tokens=config.budget.tokens)
-    text = catalog if catalog is not None else _catalog()
+    text = catalog if catalog is not None else _catalog(cwd)
     client: LLMClient
     if chosen == "command":
         command = agent_command or config.agent_command
@@ -78,6 +83,10 @@ def make_agent(
         )
         label, detail = "command", command
     else:
+        # Imported here: the SDK takes seconds to import, which every heuristic or command run,
+        # and every CLI start, would otherwise pay.
+        from bot.agents.anthropic_backend import DEFAULT_BASE_URL, AnthropicClient, make_sdk_client
+
         sdk = make_sdk_client(environ, max_retries=max_retries, timeout_s=timeout_s)
         anthropic_client = AnthropicClient(
             sdk, model=config.model, budget=shared, prices=price_table, stream=stream,
@@ -121,7 +130,39 @@ def _heuristic() -> Agent:
     return make_heuristic_agent()
 
 
-def _catalog() -> str:
+def _catalog(project: Path | None) -> str:
+    """The OPE catalog, cached in ``project``'s ``.growthhacker/cache`` by the installed versions.
+
+    Reading the installed libraries' signatures imports obp, scope-rl and torch: seconds on every
+    CLI start (each ``--resume`` included) for a text that only changes when a library or the bot
+    does. The cache key is those versions plus the catalog code itself; any cache problem just
+    means the catalog is built again.
+    """
     from bot.ope.catalog import catalog_markdown
 
-    return catalog_markdown()
+    if project is None or not (project / ".growthhacker").is_dir():
+        return catalog_markdown()
+    cached = project / ".growthhacker" / "cache" / f"catalog-{_catalog_key()}.md"
+    with contextlib.suppress(OSError):
+        return cached.read_text(encoding="utf-8")
+    text = catalog_markdown()
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(cached)  # atomic: a concurrent run never reads half a catalog
+    return text
+
+
+def _catalog_key() -> str:
+    from bot.ope import catalog, specs
+
+    material = [__version__]
+    for distribution in specs.DISTRIBUTIONS.values():
+        try:
+            material.append(f"{distribution}=={importlib.metadata.version(distribution)}")
+        except importlib.metadata.PackageNotFoundError:
+            material.append(f"{distribution}: not installed")
+    for module in (catalog, specs):
+        material.append(hashlib.sha256(Path(str(module.__file__)).read_bytes()).hexdigest())
+    return hashlib.sha256("\n".join(material).encode()).hexdigest()[:16]

@@ -18,10 +18,14 @@ from string import Template
 from typing import Protocol
 
 from bot.agents.base import Usage
+from bot.errors import AgentError
 from bot.redact import scrub
 
 #: Rough size of a token in characters, used to keep prompts under a token cap.
 CHARS_PER_TOKEN = 4
+#: Longest answer an agent backend accepts (~250k tokens; a Coder answer is a few thousand). Anything
+#: longer is junk or an attack on the journal and iteration files, and is refused whole.
+MAX_ANSWER_CHARS = 1_000_000
 
 _SECTION = re.compile(r"^<!-- (system|context|task) -->\s*$", re.MULTILINE)
 
@@ -67,6 +71,19 @@ class LLMClient(Protocol):
     """
 
     def complete(self, prompt: Prompt) -> Completion: ...
+
+
+def check_answer_size(text: str, source: str) -> None:
+    """Refuse an answer longer than :data:`MAX_ANSWER_CHARS`.
+
+    Raises:
+        AgentError: the answer is too long; nothing of it is kept.
+    """
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AgentError(
+            f"the answer of {source} has {len(text):,} characters, more than the {MAX_ANSWER_CHARS:,} an "
+            "answer may have; it was discarded (ask for one unified diff of the files to change)"
+        )
 
 
 def estimate_tokens(text: str) -> int:

@@ -9,6 +9,7 @@ to do. Pushes never force: once a human has pushed to a bot branch, the bot buil
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from typing import Literal
 from github import Github
 from github.GithubException import GithubException, UnknownObjectException
 from github.GithubObject import NotSet
+from github.Issue import Issue
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest
 
@@ -210,8 +212,9 @@ class Publisher:
     def upsert_sticky_comment(self, number: int, body: str) -> int:
         """Create or edit in place the one bot comment on PR ``number`` marked by :data:`STICKY_MARKER`.
 
-        Returns the comment id. Duplicates left by two runs racing are deleted (the oldest is kept),
-        and a sticky comment deleted meanwhile is re-created.
+        Returns the comment id. Duplicates left by runs racing are deleted (the oldest is kept), both
+        before editing and right after posting a new one, and a sticky comment deleted meanwhile is
+        re-created.
 
         Raises:
             GitHubError: the API failed.
@@ -229,7 +232,26 @@ class Publisher:
                     return stickies[0].id
                 except UnknownObjectException:
                     pass  # deleted since we listed it: fall through and post a fresh one
-            return issue.create_comment(text).id
+            created = issue.create_comment(text).id
+            return self._settle_sticky(issue, created, text)
+
+    def _settle_sticky(self, issue: Issue, created: int, text: str) -> int:
+        """After posting a sticky comment, keep only the oldest if a concurrent run posted one too.
+
+        Two runs that listed the PR's comments before either posted would otherwise leave two
+        sticky comments. Each keeps the oldest, deletes the rest (already deleted by the other run
+        is fine) and writes its text into the one kept, so the last run to finish is what shows.
+        """
+        stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c)), key=lambda c: c.id)
+        if len(stickies) <= 1:
+            return created
+        for duplicate in stickies[1:]:
+            with contextlib.suppress(UnknownObjectException):
+                duplicate.delete()
+        with contextlib.suppress(UnknownObjectException):
+            if stickies[0].id != created:
+                stickies[0].edit(text)
+        return stickies[0].id
 
     def _is_sticky(self, comment: IssueComment) -> bool:
         if not (comment.body or "").lstrip().startswith(STICKY_MARKER):

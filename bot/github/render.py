@@ -42,12 +42,13 @@ def parse_run_marker(text: str) -> tuple[str, int | None] | None:
     return match["run"], None if it == "none" else int(it)
 
 
-def truncate_body(text: str, limit: int = BODY_LIMIT) -> str:
+def truncate_body(text: str, limit: int = BODY_LIMIT, *, link: str | None = None) -> str:
     """``text`` cut to at most ``limit`` characters, with a note saying so.
 
     Returns ``text`` unchanged when it fits. Otherwise cuts at a line boundary, closes an open code
     fence and open ``<details>`` blocks so the rest of the page still renders, and appends a note
-    pointing to the job summary. Raises nothing.
+    linking to the full report (``link``, e.g. the workflow run) or else pointing to the job summary.
+    Raises nothing.
     """
     if len(text) <= limit:
         return text
@@ -61,9 +62,12 @@ def truncate_body(text: str, limit: int = BODY_LIMIT) -> str:
         closers.append(fences[-1])
     open_details = cut.count("<details>") - cut.count("</details>")
     closers += ["</details>"] * max(0, open_details)
+    where = f"[the workflow run]({link}) (job summary and artifacts)" if link else (
+        "the workflow run's job summary and artifacts"
+    )
     note = (
         f"> [!NOTE]\n> Truncated: {len(text) - len(cut):,} more characters did not fit GitHub's "
-        f"{limit:,}-character limit. The full report is in the workflow run's job summary and artifacts."
+        f"{limit:,}-character limit. The full report is in {where}."
     )
     result = "\n".join([cut, *closers, "", note])
     return result[:limit]
@@ -176,7 +180,7 @@ def pr_body(
     if run_url:
         parts.append(f"Workflow run: {run_url}")
     parts.append(commands_section())
-    return truncate_body("\n\n".join(parts) + "\n")
+    return truncate_body("\n\n".join(parts) + "\n", link=run_url)
 
 
 def run_comment(run: RunSummary, *, run_url: str | None = None) -> str:
@@ -202,7 +206,7 @@ def run_comment(run: RunSummary, *, run_url: str | None = None) -> str:
     if run_url:
         parts.append(f"Workflow run: {run_url}")
     parts.append(commands_section())
-    return truncate_body("\n\n".join(parts) + "\n")
+    return truncate_body("\n\n".join(parts) + "\n", link=run_url)
 
 
 @dataclass(frozen=True)
