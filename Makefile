@@ -25,13 +25,20 @@ demo: install
 	$(BIN)/growthhacker demo --output demo-output
 
 lint: install
-	$(BIN)/ruff check bot tests
+	$(BIN)/ruff check bot tests evals
 
 typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+
+# The quick, honest benchmark of the bot (evals/README.md): the heuristic agent on every target, two
+# iterations, 2 search + 3 held-out seeds, two runs at a time; prints the table and writes
+# evals/results/<today>/. Runs already recorded there are not run again.
+evals: install
+	$(BIN)/python -m evals run --frameworks heuristic --targets all --runs 1 --iterations 2 \
+		--search-seeds 2 --confirm-seeds 3 --workers 2

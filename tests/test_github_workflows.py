@@ -44,7 +44,7 @@ def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_expected_files_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml", "growthhacker-dogfood.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "evals.yml", "growthhacker-dogfood.yml"]
     assert [p.name for p in TEMPLATES] == [
         "growthhacker-command.yml",
         "growthhacker-optimize.yml",

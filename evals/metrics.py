@@ -1,0 +1,117 @@
+"""What the benchmark measures: the definitions of evals/README.md as code, per target × framework.
+
+- A run is **reliable** when the CLI exited cleanly, recorded a verdict, the unmodified target
+  evaluated cleanly, and at least one candidate evaluated cleanly on every search seed — the bot
+  finished with a valid result, even if that result is "no improvement".
+- A run is **positive** when it selected a winner whose held-out improvement is > 0. A winner is
+  selected only if it beats the baseline on the search seeds, keeps every guardrail, and on the
+  held-out seeds improves the mean *and* wins a strict majority of paired seeds.
+- **Improvement** is the relative change of the objective on the held-out seeds, sign-adjusted so
+  positive is better: (baseline − candidate) / |baseline| when minimising.
+- **Extreme-value failures** count candidates with a non-finite or out-of-``bounds`` metric on any
+  seed, plus finalists that won on the search seeds and were rejected on the held-out seeds.
+Rates use every run of the cell as denominator (a crashed run counts as unreliable, not positive).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from evals.records import FRAMEWORKS, RunRecord
+
+ALL_TARGETS = "all targets"
+
+
+def is_reliable(record: RunRecord) -> bool:
+    """True if the run finished with a valid result (see module docstring)."""
+    return (record.process == "finished" and record.verdict_recorded and record.baseline_ok
+            and record.evaluated > 0)
+
+
+def is_positive(record: RunRecord) -> bool:
+    """True if the run's selected candidate improves the objective on the held-out seeds."""
+    return (is_reliable(record) and record.winner is not None and record.heldout_improvement is not None
+            and math.isfinite(record.heldout_improvement) and record.heldout_improvement > 0)
+
+
+@dataclass(frozen=True)
+class CellMetrics:
+    """The measures of one target × framework cell (or a framework over all targets)."""
+
+    target: str
+    framework: str
+    runs: int
+    reliable: int
+    positive: int
+    #: Held-out improvements of the positive runs (fractions, 0.1 = 10%).
+    improvements: tuple[float, ...]
+    extreme_values: int
+    heldout_rejections: int
+    tokens_per_run: float
+    usd_per_run: float
+    wall_s_per_run: float
+    #: Mean over runs of (bot overhead per iteration) / (search-seed eval time per iteration).
+    overhead_ratio: float | None
+
+    @property
+    def reliability(self) -> float:
+        """Reliable runs / runs (NaN for no runs)."""
+        return self.reliable / self.runs if self.runs else math.nan
+
+    @property
+    def positive_rate(self) -> float:
+        """Positive runs / runs (NaN for no runs)."""
+        return self.positive / self.runs if self.runs else math.nan
+
+    @property
+    def mean_improvement(self) -> float:
+        """Mean held-out improvement among positive runs (NaN if none)."""
+        return statistics.fmean(self.improvements) if self.improvements else math.nan
+
+    @property
+    def median_improvement(self) -> float:
+        """Median held-out improvement among positive runs (NaN if none)."""
+        return statistics.median(self.improvements) if self.improvements else math.nan
+
+
+def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetrics:
+    """The measures of ``records`` (all of one cell)."""
+    n = len(records)
+    ratios = [r.overhead_s_per_iteration / r.eval_s_per_iteration for r in records
+              if r.overhead_s_per_iteration is not None and r.eval_s_per_iteration]
+    return CellMetrics(
+        target=target,
+        framework=framework,
+        runs=n,
+        reliable=sum(1 for r in records if is_reliable(r)),
+        positive=sum(1 for r in records if is_positive(r)),
+        improvements=tuple(r.heldout_improvement for r in records
+                           if is_positive(r) and r.heldout_improvement is not None),
+        extreme_values=sum(r.extreme_values for r in records),
+        heldout_rejections=sum(r.heldout_rejections for r in records),
+        tokens_per_run=statistics.fmean(r.tokens for r in records) if n else math.nan,
+        usd_per_run=statistics.fmean(r.usd for r in records) if n else math.nan,
+        wall_s_per_run=statistics.fmean(r.wall_s for r in records) if n else math.nan,
+        overhead_ratio=statistics.fmean(ratios) if ratios else None,
+    )
+
+
+def cells(records: Iterable[RunRecord]) -> list[CellMetrics]:
+    """One :class:`CellMetrics` per target × framework present, targets sorted, frameworks in the
+    order heuristic, default, two_agent."""
+    groups: dict[tuple[str, str], list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault((r.spec.target, r.spec.framework), []).append(r)
+    keys = sorted(groups, key=lambda k: (k[0], FRAMEWORKS.index(k[1])))
+    return [cell(t, f, groups[(t, f)]) for t, f in keys]
+
+
+def by_framework(records: Iterable[RunRecord]) -> list[CellMetrics]:
+    """One :class:`CellMetrics` per framework over every target (target ``ALL_TARGETS``)."""
+    groups: dict[str, list[RunRecord]] = {}
+    for r in records:
+        groups.setdefault(r.spec.framework, []).append(r)
+    return [cell(ALL_TARGETS, f, groups[f]) for f in FRAMEWORKS if f in groups]

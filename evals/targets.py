@@ -1,0 +1,90 @@
+"""The target repositories and how a run gets its own fresh copy of one.
+
+Run ``r`` of a target evaluates on the target's seeds shifted by ``r * SEED_STRIDE`` (run 0 uses the
+configured seeds as they are), so repeated runs are independent replicates, and the same run index
+always means the same seeds: a benchmark is reproducible run by run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import CONFIG_FILE, load_config
+from evals import TARGETS_DIR
+from evals.records import EvalsError
+
+#: Seed offset between consecutive runs of one target (larger than any configured seed).
+SEED_STRIDE = 1000
+_COPY_IGNORE = shutil.ignore_patterns("__pycache__", ".growthhacker", ".ruff_cache", ".mypy_cache",
+                                      "d3rlpy_logs", "metrics*.json")
+
+
+def list_targets(root: Path = TARGETS_DIR) -> list[str]:
+    """Names of the target repositories under ``root`` (directories with a config), sorted."""
+    return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
+
+
+def target_dir(name: str, root: Path = TARGETS_DIR) -> Path:
+    """The directory of target ``name``.
+
+    Raises:
+        EvalsError: no such target.
+    """
+    path = root / name
+    if not (path / CONFIG_FILE).is_file():
+        raise EvalsError(f"unknown target {name!r}; known: {', '.join(list_targets(root)) or '(none)'}")
+    return path
+
+
+def run_seeds(target: Path, run: int, search: int | None = None,
+              confirm: int | None = None) -> tuple[list[int], list[int]]:
+    """The (search, held-out) seeds of run ``run``: the target's first ``search``/``confirm`` seeds
+    (all when None), shifted by ``run * SEED_STRIDE``.
+
+    Raises:
+        ConfigError: the target's config is invalid.
+        EvalsError: a count is below 1 or above what the target configures.
+    """
+    seeds = load_config(target).evaluate.seeds
+    chosen = []
+    for name, configured, count in (("search", seeds.search, search), ("held-out", seeds.confirm, confirm)):
+        n = len(configured) if count is None else count
+        if not 1 <= n <= len(configured):
+            raise EvalsError(f"{target.name} configures {len(configured)} {name} seeds; asked for {n}")
+        chosen.append([s + run * SEED_STRIDE for s in configured[:n]])
+    return chosen[0], chosen[1]
+
+
+def prepare_repo(target: Path, dest: Path, search: list[int], confirm: list[int]) -> Path:
+    """Copy ``target`` to ``dest`` (replaced if present) as a fresh one-commit git repository whose
+    config evaluates on ``search``/``confirm``; returns ``dest``.
+
+    Raises:
+        EvalsError: git failed.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(target, dest, ignore=_COPY_IGNORE)
+    config_path = dest / CONFIG_FILE
+    data: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    configured = data["evaluate"].get("seeds", {})
+    if configured.get("search") != search or configured.get("confirm") != confirm:
+        data["evaluate"]["seeds"] = {"search": search, "confirm": confirm}
+        header = f"# {target.name} for one benchmark run: seeds chosen by evals/targets.py\n"
+        config_path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _git(dest, "init", "-q", "-b", "main")
+    _git(dest, "add", "-A")
+    _git(dest, "-c", "user.name=growthhacker-evals", "-c", "user.email=evals@example.invalid",
+         "-c", "commit.gpgsign=false", "commit", "-q", "-m", f"{target.name}: OPE pipeline baseline")
+    return dest
+
+
+def _git(repo: Path, *args: str) -> None:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise EvalsError(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip()}")
