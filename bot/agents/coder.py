@@ -106,13 +106,7 @@ class LLMCoder:
         Raises:
             AgentError: the backend failed. BudgetExceeded: the call could exceed the budget.
         """
-        completion = self._client.complete(self.build_prompt(request))
-        return CoderReply(
-            diff=extract_diff(completion.text),
-            prompt=completion.prompt,
-            response=completion.text,
-            usage=completion.usage,
-        )
+        return _ask(self._client, self.build_prompt(request))
 
 
 SINGLE_SHOT_HYPOTHESIS = "single-shot (default framework): one LLM call chose and implemented the change"
@@ -173,10 +167,15 @@ class SingleShotCoder:
         Raises:
             AgentError: the backend failed. BudgetExceeded: the call could exceed the budget.
         """
-        completion = self._client.complete(self.build_prompt(request))
-        return CoderReply(
-            diff=extract_diff(completion.text),
-            prompt=completion.prompt,
-            response=completion.text,
-            usage=completion.usage,
-        )
+        return _ask(self._client, self.build_prompt(request))
+
+
+def _ask(client: LLMClient, prompt: Prompt) -> CoderReply:
+    """One completion, its unified diff extracted from the answer's ```diff fence."""
+    completion = client.complete(prompt)
+    return CoderReply(
+        diff=extract_diff(completion.text),
+        prompt=completion.prompt,
+        response=completion.text,
+        usage=completion.usage,
+    )
