@@ -6,7 +6,6 @@ progress as :class:`LoopEvent` values to a callback the caller renders.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +14,7 @@ from pathlib import Path
 from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest, Usage
 from bot.config import Config
 from bot.errors import AgentError, BudgetExceeded, PatchError
-from bot.evaluate import Evaluator, compile_gate
-from bot.integrity import check_diff, checkout_fingerprint
+from bot.evaluate import Evaluator
 from bot.journal import (
     BaselineRecorded,
     ConfirmationRecorded,
@@ -28,13 +26,12 @@ from bot.journal import (
 )
 from bot.patch import diff_summary
 from bot.results import AttemptStatus, EvalResult, RunSummary
-from bot.selection import Verdict, judge_confirmation, judge_search
+from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
+from bot.verification import INTEGRITY, Verifier, write_json
 from bot.workspace import Workspace
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
 MAX_REPAIRS = 2
-#: Failure reasons with this prefix mark a candidate as "flagged" (metric gaming): never selected.
-INTEGRITY = "integrity: "
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,8 @@ class Loop:
         self.branch = f"{branch_prefix or config.github.branch_prefix}{run_id}"
         self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
+        self.verifier = Verifier(config, workspace, self.policy, evaluator,
+                                 lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
 
     # ------------------------------------------------------------------ run
     def run(self, resume: bool = False) -> RunSummary:
@@ -155,7 +154,7 @@ class Loop:
         record = BaselineRecorded(run_id=self.run_id, search=search, confirm=confirm)
         self.journal.append(record)
         metrics = {"search": search.model_dump(), "confirm": confirm.model_dump()}
-        _write_json(log_dir / "metrics.json", metrics)
+        write_json(log_dir / "metrics.json", metrics)
         metric = self.objective.metric
         if search.ok and confirm.ok:
             self.emit(LoopEvent("baseline_done", f"baseline {metric} = {search.mean(metric):.4g} "
@@ -177,20 +176,14 @@ class Loop:
             state.iterations[n] = record
             self.journal.append(record)
             self.emit(LoopEvent("iteration_done", _describe(record, self.objective.metric), n))
-            stop = self._should_stop(state)
+            stop = stop_reason(state.iterations, self.config)
             if stop:
                 self.emit(LoopEvent("stopped", stop, n))
                 return stop
         return None
 
     def _parent(self, state: _State) -> IterationRecorded | None:
-        """The incumbent the next candidate builds on: the best improved iteration so far."""
-        improved = [r for r in state.iterations.values() if r.status == "improved" and r.search]
-        if not improved:
-            return None
-        sign = 1 if self.objective.goal == "minimize" else -1
-        return min(improved, key=lambda r: (sign * r.search.mean(self.objective.metric), r.iteration)
-                   if r.search else (0.0, r.iteration))
+        return incumbent(state.iterations.values(), self.objective)
 
     def _iteration(self, state: _State, n: int) -> IterationRecorded:
         started = time.monotonic()
@@ -224,7 +217,7 @@ class Loop:
         analysis = reply.analysis
         (it_dir / "prompt-analyzer.md").write_text(reply.prompt, encoding="utf-8")
         (it_dir / "response-analyzer.md").write_text(reply.response, encoding="utf-8")
-        _write_json(it_dir / "analysis.json", analysis.model_dump())
+        write_json(it_dir / "analysis.json", analysis.model_dump())
         self.emit(LoopEvent("hypothesis", f"[{analysis.persona}] {analysis.hypothesis}", n))
 
         diff, failure, usage = self._code(analysis, files, parent, it_dir, usage)
@@ -235,7 +228,7 @@ class Loop:
         if duplicate is not None:
             return self._failed(n, parent, analysis, f"duplicate of iteration {duplicate}", usage,
                                 started, diff)
-        search, failure = self._verify(it_dir, n)
+        search, failure = self.verifier.search(it_dir, n)
         if failure is not None:
             status: AttemptStatus = "flagged" if failure.startswith(INTEGRITY) else "failed"
             return self._failed(n, parent, analysis, failure, usage, started, diff, search, status)
@@ -281,57 +274,6 @@ class Loop:
             return self.ws.diff_from_base(), None, usage
         return "", f"patch: {feedback} (after {MAX_REPAIRS} repairs)", usage
 
-    def _verify(self, it_dir: Path, n: int) -> tuple[EvalResult | None, str | None]:
-        """Evaluate the worktree as it stands on the search seeds; (result, failure reason)."""
-        restored = self.ws.restore_protected(self.policy.protected)
-        if restored:
-            self.emit(LoopEvent("protected_restored", f"restored protected files {restored}", n))
-        files = self.ws.editable_files(self.policy)
-        findings = check_diff(self.ws.diff_from_base(), self.policy.protected, self.config.evaluate.metrics,
-                              files=files)
-        if findings:
-            shown = "; ".join(str(f) for f in findings[:5])
-            more = f" (+{len(findings) - 5} more)" if len(findings) > 5 else ""
-            self.emit(LoopEvent("flagged", f"iteration {n} flagged by the integrity check: {shown}", n))
-            return None, f"{INTEGRITY}{shown}{more}"
-        changed = [p for p in files if p.endswith(".py")]
-        problem = compile_gate(self.ws.root, changed)
-        if problem:
-            return None, f"compile_error: {problem}"
-        if self.config.evaluate.checks:
-            problem = self.evaluator.run_checks(self.ws.project_root, it_dir / "logs")
-            if problem:
-                return None, f"check_failed: {problem}"
-        tree = self.ws.tree_hash()
-        self.emit(LoopEvent("evaluating", f"iteration {n}: evaluating on seeds "
-                            f"{self.config.evaluate.seeds.search}", n))
-        checkout = checkout_fingerprint(self.ws.repo)
-        search = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.search,
-                                         it_dir / "logs")
-        _write_json(it_dir / "metrics.json", search.model_dump())
-        tampering = self._tampering(checkout)
-        if tampering:
-            self.emit(LoopEvent("flagged", f"iteration {n} flagged: {tampering}", n))
-            return search, f"{INTEGRITY}{tampering}"
-        if not search.ok:
-            bad = search.first_failure
-            assert bad is not None
-            return search, f"{bad.failure}: seed {bad.seed}: {bad.reason}"
-        return search, None
-
-    def _tampering(self, checkout: str) -> str | None:
-        """Why the evaluation that just ran counts as tampering (None if it does not).
-
-        It changed protected files in the worktree (the harness, while it ran: the later seeds of
-        the same evaluation would have used the changed harness), or wrote into the user's checkout.
-        """
-        restored = self.ws.restore_protected(self.policy.protected)
-        if restored:
-            return f"the candidate changed protected files while it ran: {', '.join(restored)}"
-        if checkout_fingerprint(self.ws.repo) != checkout:
-            return "the candidate wrote into the user's checkout while it ran (outside its worktree)"
-        return None
-
     def _failed(
         self, n: int, parent: IterationRecorded | None, analysis: Analysis | None, reason: str,
         usage: Usage, started: float, diff: str = "", search: EvalResult | None = None,
@@ -346,36 +288,12 @@ class Loop:
             duration_s=time.monotonic() - started,
         )
 
-    def _should_stop(self, state: _State) -> str | None:
-        loop = self.config.loop
-        done = [state.iterations[k] for k in sorted(state.iterations)]
-        best = self._parent(state)
-        if loop.target is not None and best is not None and best.search is not None:
-            value = best.search.mean(self.objective.metric)
-            reached = value <= loop.target if self.objective.goal == "minimize" else value >= loop.target
-            if reached:
-                return f"target {loop.target} reached by iteration {best.iteration}"
-        if loop.patience is not None and len(done) >= loop.patience:
-            last_best = best.iteration if best else 0
-            if done[-1].iteration - last_best >= loop.patience:
-                return f"no new best for {loop.patience} iterations (patience)"
-        tail = done[-loop.max_same_failures:]
-        if len(tail) == loop.max_same_failures and all(r.status == "failed" for r in tail):
-            kinds = {(r.failure_reason or "").split(":")[0] for r in tail}
-            if len(kinds) == 1:
-                return (f"paused: {loop.max_same_failures} consecutive failures for the same reason "
-                        f"({kinds.pop()}); see the iteration logs")
-        return None
-
     # ------------------------------------------------------------ selection
     def _select(self, state: _State) -> tuple[int | None, str]:
         """Post-hoc selection over all iterations; confirms finalists on held-out seeds."""
         assert state.baseline is not None
-        metric, sign = self.objective.metric, (1 if self.objective.goal == "minimize" else -1)
-        finalists = sorted(
-            (r for r in state.iterations.values() if r.status == "improved" and r.search),
-            key=lambda r: (sign * r.search.mean(metric) if r.search else 0.0, r.iteration),
-        )[: self.config.loop.confirm_top]
+        metric = self.objective.metric
+        finalists = improved(state.iterations.values(), self.objective)[: self.config.loop.confirm_top]
         if not finalists:
             tried = len(state.iterations)
             return None, (f"no improvement: none of {tried} iteration(s) beat the baseline on the search "
@@ -402,20 +320,13 @@ class Loop:
                             f"{self.config.evaluate.seeds.confirm}", n))
         self.ws.reset()
         self.ws.apply(record.diff, self.policy)
-        self.ws.restore_protected(self.policy.protected)
-        tree = self.ws.tree_hash()
-        checkout = checkout_fingerprint(self.ws.repo)
-        result = self.evaluator.evaluate(self.ws.project_root, tree, self.config.evaluate.seeds.confirm,
-                                         self.run_dir / str(n) / "logs")
-        _write_json(self.run_dir / str(n) / "confirm.json", result.model_dump())
-        verdict: Verdict = judge_confirmation(state.baseline.confirm, result, self.config)
-        tampering = self._tampering(checkout)
-        if tampering:
-            verdict = Verdict(False, verdict.improvement, f"{INTEGRITY}{tampering}")
+        result, tampering = self.verifier.confirm(self.run_dir / str(n))
+        verdict = judge_confirmation(state.baseline.confirm, result, self.config)
+        confirmed, reason = (False, tampering) if tampering else (verdict.ok, verdict.reason)
         conf = ConfirmationRecorded(run_id=self.run_id, iteration=n, confirm=result,
-                                    confirmed=verdict.ok, reason=verdict.reason)
+                                    confirmed=confirmed, reason=reason)
         self.journal.append(conf)
-        self.emit(LoopEvent("confirmed" if verdict.ok else "not_confirmed", verdict.reason, n))
+        self.emit(LoopEvent("confirmed" if confirmed else "not_confirmed", reason, n))
         return conf
 
     def _confirm_improvement(self, state: _State, winner: int) -> float:
@@ -449,7 +360,3 @@ def _describe(record: IterationRecorded, metric: str) -> str:
     assert record.search is not None
     return f"{record.status}: {metric} = {record.search.mean(metric):.4g} ({record.diff_summary})"
 
-
-def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

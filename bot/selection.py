@@ -1,11 +1,14 @@
-"""When does a candidate count? The rules of search and held-out confirmation, as pure functions."""
+"""When does a candidate count? The rules of search and held-out confirmation, which candidate the
+next iteration builds on, and when the loop stops early — pure functions over journal records."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.config import Config
+from bot.config import Config, Objective
+from bot.journal import IterationRecorded
 from bot.results import EvalResult
 from bot.stats import compare, guardrail_holds
 
@@ -54,3 +57,44 @@ def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str, paire
     return Verdict(True, cmp.improvement,
                    f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds "
                    f"(better on {cmp.wins} of {cmp.n}), guardrails hold")
+
+
+# --------------------------------------------------------------------------- the loop's choices
+def _rank(objective: Objective) -> Callable[[IterationRecorded], tuple[float, int]]:
+    """Sort key: best search mean first, earlier iteration on ties."""
+    sign = 1 if objective.goal == "minimize" else -1
+    return lambda r: (sign * r.search.mean(objective.metric) if r.search else math.inf, r.iteration)
+
+
+def improved(iterations: Iterable[IterationRecorded], objective: Objective) -> list[IterationRecorded]:
+    """The iterations that improved on the search seeds, best first."""
+    return sorted((r for r in iterations if r.status == "improved" and r.search), key=_rank(objective))
+
+
+def incumbent(iterations: Iterable[IterationRecorded], objective: Objective) -> IterationRecorded | None:
+    """The candidate the next iteration builds on: the best improved iteration so far, or None."""
+    ranked = improved(iterations, objective)
+    return ranked[0] if ranked else None
+
+
+def stop_reason(iterations: Mapping[int, IterationRecorded], config: Config) -> str | None:
+    """Why the loop should stop before its last iteration (target, patience, repeated failures), or None."""
+    loop, objective = config.loop, config.evaluate.objective
+    done = [iterations[k] for k in sorted(iterations)]
+    best = incumbent(done, objective)
+    if loop.target is not None and best is not None and best.search is not None:
+        value = best.search.mean(objective.metric)
+        reached = value <= loop.target if objective.goal == "minimize" else value >= loop.target
+        if reached:
+            return f"target {loop.target} reached by iteration {best.iteration}"
+    if loop.patience is not None and len(done) >= loop.patience:
+        last_best = best.iteration if best else 0
+        if done[-1].iteration - last_best >= loop.patience:
+            return f"no new best for {loop.patience} iterations (patience)"
+    tail = done[-loop.max_same_failures:]
+    if len(tail) == loop.max_same_failures and all(r.status == "failed" for r in tail):
+        kinds = {(r.failure_reason or "").split(":")[0] for r in tail}
+        if len(kinds) == 1:
+            return (f"paused: {loop.max_same_failures} consecutive failures for the same reason "
+                    f"({kinds.pop()}); see the iteration logs")
+    return None

@@ -1,0 +1,111 @@
+"""The verify step: gate a candidate worktree (integrity, compile, checks), evaluate it, and catch
+candidates that tamper with the harness or the user's checkout while they run.
+
+A failure reason starting with :data:`INTEGRITY` marks the candidate as "flagged" (metric gaming):
+the loop records it and selection never picks it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.config import Config
+from bot.evaluate import Evaluator, compile_gate
+from bot.integrity import check_diff, checkout_fingerprint
+from bot.patch_paths import PathPolicy
+from bot.results import EvalResult
+from bot.workspace import Workspace
+
+INTEGRITY = "integrity: "
+
+#: ``(kind, message, iteration)`` — the loop turns these into its progress events.
+Notify = Callable[[str, str, int], None]
+
+
+class Verifier:
+    """Runs the verify step on the workspace as it stands (the loop applies the candidate first)."""
+
+    def __init__(self, config: Config, workspace: Workspace, policy: PathPolicy, evaluator: Evaluator,
+                 notify: Notify) -> None:
+        self.config = config
+        self.ws = workspace
+        self.policy = policy
+        self.evaluator = evaluator
+        self.notify = notify
+
+    def search(self, it_dir: Path, n: int) -> tuple[EvalResult | None, str | None]:
+        """Gate and evaluate iteration ``n`` on the search seeds; returns (result, failure reason).
+
+        The result is None when a gate refused the candidate before any evaluation ran.
+        """
+        restored = self.ws.restore_protected(self.policy.protected)
+        if restored:
+            self.notify("protected_restored", f"restored protected files {restored}", n)
+        refused = self._gates(it_dir, n)
+        if refused:
+            return None, refused
+        seeds = self.config.evaluate.seeds.search
+        self.notify("evaluating", f"iteration {n}: evaluating on seeds {seeds}", n)
+        search, tampering = self._evaluate(seeds, it_dir / "logs")
+        write_json(it_dir / "metrics.json", search.model_dump())
+        if tampering:
+            self.notify("flagged", f"iteration {n} flagged: {tampering}", n)
+            return search, f"{INTEGRITY}{tampering}"
+        if not search.ok:
+            bad = search.first_failure
+            assert bad is not None
+            return search, f"{bad.failure}: seed {bad.seed}: {bad.reason}"
+        return search, None
+
+    def confirm(self, it_dir: Path) -> tuple[EvalResult, str | None]:
+        """Evaluate the worktree on the held-out seeds; returns (result, tampering reason or None)."""
+        self.ws.restore_protected(self.policy.protected)
+        result, tampering = self._evaluate(self.config.evaluate.seeds.confirm, it_dir / "logs")
+        write_json(it_dir / "confirm.json", result.model_dump())
+        return result, (f"{INTEGRITY}{tampering}" if tampering else None)
+
+    def _gates(self, it_dir: Path, n: int) -> str | None:
+        """Why the candidate may not be evaluated (integrity, syntax, the repo's checks), or None."""
+        files = self.ws.editable_files(self.policy)
+        findings = check_diff(self.ws.diff_from_base(), self.policy.protected, self.config.evaluate.metrics,
+                              files=files)
+        if findings:
+            shown = "; ".join(str(f) for f in findings[:5])
+            more = f" (+{len(findings) - 5} more)" if len(findings) > 5 else ""
+            self.notify("flagged", f"iteration {n} flagged by the integrity check: {shown}", n)
+            return f"{INTEGRITY}{shown}{more}"
+        problem = compile_gate(self.ws.root, [p for p in files if p.endswith(".py")])
+        if problem:
+            return f"compile_error: {problem}"
+        if self.config.evaluate.checks:
+            problem = self.evaluator.run_checks(self.ws.project_root, it_dir / "logs")
+            if problem:
+                return f"check_failed: {problem}"
+        return None
+
+    def _evaluate(self, seeds: list[int], log_dir: Path) -> tuple[EvalResult, str | None]:
+        tree = self.ws.tree_hash()
+        checkout = checkout_fingerprint(self.ws.repo)
+        result = self.evaluator.evaluate(self.ws.project_root, tree, seeds, log_dir)
+        return result, self._tampering(checkout)
+
+    def _tampering(self, checkout: str) -> str | None:
+        """Why the evaluation that just ran counts as tampering (None if it does not).
+
+        It changed protected files in the worktree (the harness, while it ran: the later seeds of
+        the same evaluation would have used the changed harness), or wrote into the user's checkout.
+        """
+        restored = self.ws.restore_protected(self.policy.protected)
+        if restored:
+            return f"the candidate changed protected files while it ran: {', '.join(restored)}"
+        if checkout_fingerprint(self.ws.repo) != checkout:
+            return "the candidate wrote into the user's checkout while it ran (outside its worktree)"
+        return None
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write ``data`` as stable, indented JSON, creating the parent directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

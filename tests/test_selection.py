@@ -1,0 +1,80 @@
+"""The loop's pure choices: which candidate is the incumbent, and when the loop stops early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Config, parse_config
+from bot.journal import IterationRecorded
+from bot.results import AttemptStatus, EvalResult, SeedResult
+from bot.selection import improved, incumbent, stop_reason
+
+
+def config(goal: str = "minimize", **loop: Any) -> Config:
+    lines = [f"  {key}: {value}" for key, value in loop.items()]
+    text = (
+        "evaluate:\n  command: python eval.py --seed {seed} --out {metrics_path}\n"
+        f"  objective: {{metric: err, goal: {goal}}}\n"
+        "edit:\n  paths: ['pipeline/**']\n"
+        + ("loop:\n" + "\n".join(lines) + "\n" if lines else "")
+    )
+    return parse_config(text)
+
+
+def it(n: int, status: AttemptStatus, err: float | None = None,
+       reason: str | None = None) -> IterationRecorded:
+    search = None
+    if err is not None:
+        search = EvalResult(tree=f"t{n}", seeds=[SeedResult(seed=0, ok=True, metrics={"err": err})])
+    return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona="p", status=status,
+                             search=search, failure_reason=reason)
+
+
+def test_incumbent_is_the_best_improved_iteration_when_minimising() -> None:
+    records = [it(1, "improved", 0.5), it(2, "no_gain", 0.1), it(3, "improved", 0.3), it(4, "failed")]
+
+    best = incumbent(records, config().evaluate.objective)
+
+    assert best is not None and best.iteration == 3
+
+
+def test_incumbent_follows_the_goal_when_maximising() -> None:
+    records = [it(1, "improved", 0.5), it(2, "improved", 0.3)]
+
+    best = incumbent(records, config(goal="maximize").evaluate.objective)
+
+    assert best is not None and best.iteration == 1
+
+
+def test_ties_go_to_the_earlier_iteration_and_no_improvement_means_no_incumbent() -> None:
+    objective = config().evaluate.objective
+    ranked = improved([it(2, "improved", 0.3), it(1, "improved", 0.3)], objective)
+
+    assert [r.iteration for r in ranked] == [1, 2]
+    assert incumbent([it(1, "no_gain", 0.9), it(2, "failed")], objective) is None
+
+
+def test_target_reached_stops_the_loop() -> None:
+    records = {1: it(1, "improved", 0.04)}
+
+    assert stop_reason(records, config(target=0.05)) == "target 0.05 reached by iteration 1"
+    assert stop_reason(records, config(target=0.01)) is None
+
+
+def test_patience_counts_iterations_since_the_last_new_best() -> None:
+    records = {1: it(1, "improved", 0.4), 2: it(2, "no_gain", 0.9), 3: it(3, "no_gain", 0.8)}
+
+    assert stop_reason(records, config(patience=2)) == "no new best for 2 iterations (patience)"
+    assert stop_reason(records, config(patience=3)) is None
+
+
+def test_repeated_failures_of_one_kind_pause_but_mixed_kinds_do_not() -> None:
+    same = {n: it(n, "failed", reason="timeout: seed 0: 600 s") for n in (1, 2, 3)}
+    mixed = {1: it(1, "failed", reason="timeout: x"), 2: it(2, "failed", reason="crash: y"),
+             3: it(3, "failed", reason="timeout: z")}
+
+    reason = stop_reason(same, config(max_same_failures=3))
+
+    assert reason is not None and reason.startswith("paused: 3 consecutive failures")
+    assert "(timeout)" in reason
+    assert stop_reason(mixed, config(max_same_failures=3)) is None
