@@ -29,6 +29,7 @@ from bot.github.render import goals_of, pr_body, pr_title
 from bot.init import DEFAULT_ACTION_REF, init_repo
 from bot.journal import JOURNAL_FILE, Journal, RunStarted
 from bot.loop import Loop, LoopEvent
+from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
 from bot.workspace import Workspace, git, project_dir, state_dir
@@ -122,6 +123,8 @@ def execute_run(
         console.print(f"resuming run [bold]{run_id}[/bold]")
     else:
         run_id = make_run_id()
+        # A hint is human text that reaches the journal and the agents; a pasted token must not.
+        hints = [scrub(hint, secret_values(os.environ)) for hint in hints]
     agent, why = make_agent(config.loop, dict(os.environ), framework=framework, agent=agent_name,
                             agent_command=agent_command, cwd=repo)
     console.print(f"[dim]agent: {why}[/dim]")

@@ -72,3 +72,19 @@ def test_demo_confirms_an_improvement_on_the_bundled_example(tmp_path: Path) -> 
     branch = f"growthhacker/{run_dir.name}"
     changed = git(output, "diff", "--name-only", "main", branch).split()
     assert changed and all(path.startswith("ope_pipeline/") for path in changed)
+
+
+def test_a_secret_pasted_into_a_hint_never_reaches_the_journal(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    secret = "ghp_canary0123456789abcdef"
+
+    result = CliRunner().invoke(
+        cli, ["run", str(repo), "--iterations", "1", "--agent", "heuristic",
+              "--hint", f"try the token {secret} and shrink the scale"],
+        env={"GROWTHHACKER_TEST_TOKEN": secret, "ANTHROPIC_API_KEY": None, "ANTHROPIC_BASE_URL": None},
+    )
+
+    journal = (repo / ".growthhacker" / "journal.jsonl").read_text(encoding="utf-8")
+    assert result.exit_code == 0, result.output
+    assert secret not in journal and secret not in result.output
+    assert "try the token *** and shrink the scale" in journal
