@@ -110,6 +110,38 @@ class Budget(_Model):
     tokens: int | None = Field(None, ge=0)
 
 
+class ModelPrice(_Model):
+    """USD per million tokens for one model. Cache prices default to Anthropic's multipliers."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    #: Writing a prompt-cache entry (default 1.25 × input).
+    cache_write: float | None = Field(None, ge=0)
+    #: Reading a prompt-cache entry (default 0.1 × input).
+    cache_read: float | None = Field(None, ge=0)
+
+    @property
+    def cache_write_price(self) -> float:
+        """The cache-write price, defaulted from the input price."""
+        return self.cache_write if self.cache_write is not None else self.input * 1.25
+
+    @property
+    def cache_read_price(self) -> float:
+        """The cache-read price, defaulted from the input price."""
+        return self.cache_read if self.cache_read is not None else self.input * 0.1
+
+    def cost(
+        self, input_tokens: int, output_tokens: int, cache_write_tokens: int = 0, cache_read_tokens: int = 0
+    ) -> float:
+        """Dollars for a call; ``input_tokens`` excludes the cache-write and cache-read tokens."""
+        return (
+            input_tokens * self.input
+            + output_tokens * self.output
+            + cache_write_tokens * self.cache_write_price
+            + cache_read_tokens * self.cache_read_price
+        ) / 1_000_000
+
+
 class LoopConfig(_Model):
     """The inner loop."""
 
@@ -118,6 +150,11 @@ class LoopConfig(_Model):
     model: str = "claude-sonnet-4-5"
     agent_command: str | None = None
     budget: Budget = Field(default_factory=Budget)
+    #: Prices per model (USD per million tokens) that override the built-in list prices, e.g. for a
+    #: new model, a discount, or a local endpoint that costs nothing.
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    #: Secret-looking environment variables the command agent may still see (e.g. its own API key).
+    agent_pass_env: list[str] = Field(default_factory=list)
     #: Stop early once the objective reaches this value.
     target: float | None = None
     #: Stop after this many iterations without a new best (None: never).

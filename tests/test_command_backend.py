@@ -76,6 +76,18 @@ def test_a_secret_variable_named_in_pass_env_reaches_the_command(tmp_path: Path)
     assert json.loads((tmp_path / "env-0.json").read_text())["AGENT_API_KEY"] == CANARY
 
 
+def test_pass_env_from_the_config_reaches_the_command(tmp_path: Path) -> None:
+    command = script(tmp_path, AGENT_SCRIPT)
+    config = LoopConfig(agent="command", agent_pass_env=["AGENT_API_KEY"])
+    agent, _ = make_agent(config, {"AGENT_API_KEY": CANARY, "OTHER_TOKEN": CANARY}, agent_command=command,
+                          catalog="(catalog)")
+
+    agent.analyzer.analyze(CONTEXT)
+
+    child = json.loads((tmp_path / "env-0.json").read_text())
+    assert child["AGENT_API_KEY"] == CANARY and "OTHER_TOKEN" not in child
+
+
 def test_secret_values_are_scrubbed_from_the_prompt(tmp_path: Path) -> None:
     command = script(tmp_path, AGENT_SCRIPT)
 
@@ -120,20 +132,22 @@ def test_the_token_budget_is_checked_before_the_command_runs(tmp_path: Path) -> 
     assert not (tmp_path / "prompt-0.txt").exists()
 
 
+CONTEXT = AnalyzerContext(
+    files=FILES,
+    objective=Objective(metric="relative_ee"),
+    guardrails=[],
+    attempts=[],
+    baseline={"relative_ee": 0.2},
+    iteration=1,
+    iterations=3,
+)
+
+
 def test_make_agent_builds_analyzer_and_coder_on_the_command(tmp_path: Path) -> None:
     command = script(tmp_path, AGENT_SCRIPT)
     agent, why = make_agent(LoopConfig(agent="command"), {}, agent_command=command, catalog="(catalog)")
-    context = AnalyzerContext(
-        files=FILES,
-        objective=Objective(metric="relative_ee"),
-        guardrails=[],
-        attempts=[],
-        baseline={"relative_ee": 0.2},
-        iteration=1,
-        iterations=3,
-    )
 
-    analysis = agent.analyzer.analyze(context).analysis
+    analysis = agent.analyzer.analyze(CONTEXT).analysis
     reply = agent.coder.write_diff(CoderRequest(analysis=analysis, files=FILES))
 
     assert why == f"agent command requested → command ({command}), framework two_agent"

@@ -13,12 +13,12 @@ import pytest
 from bot.agents.analyzer import LLMAnalyzer, parse_analysis
 from bot.agents.anthropic_backend import AnthropicClient, make_sdk_client
 from bot.agents.base import Analysis, AnalyzerContext, CoderRequest
-from bot.agents.budget import Budget, ModelPrice, lookup_price
+from bot.agents.budget import Budget, lookup_price
 from bot.agents.coder import LLMCoder, SingleShotAnalyzer, SingleShotCoder, extract_diff
 from bot.agents.factory import make_agent
 from bot.agents.llm import Prompt
 from bot.agents.personas import mode_for, suggested_persona
-from bot.config import Guardrail, LoopConfig, Objective
+from bot.config import Guardrail, LoopConfig, ModelPrice, Objective
 from bot.errors import AgentError, BudgetExceeded, ConfigError
 from bot.results import Attempt
 from tests.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
@@ -324,6 +324,17 @@ def test_price_overrides_win_and_unknown_models_pay_the_dearest_price() -> None:
 
     assert lookup_price("claude-sonnet-4-5-20250929", {"claude-sonnet-4-5": override}) == (override, True)
     assert lookup_price("some-new-model") == (ModelPrice(input=15.0, output=75.0), False)
+
+
+def test_prices_from_the_config_charge_the_calls(anthropic_server: FakeAnthropic) -> None:
+    discounted = {"claude-sonnet-4-5": {"input": 1.0, "output": 2.0}}
+    agent, _ = make_agent(LoopConfig(agent="anthropic", prices=discounted), environ(anthropic_server),
+                          catalog=CATALOG)
+    anthropic_server.script(Reply(ANSWER, input_tokens=1_000_000, output_tokens=500_000))
+
+    usage = agent.analyzer.analyze(context()).usage
+
+    assert usage.usd == pytest.approx(1.0 + 1.0)  # list price would be $3 + $7.50
 
 
 def test_stable_blocks_carry_cache_breakpoints(anthropic_server: FakeAnthropic) -> None:

@@ -23,8 +23,9 @@ import anthropic
 from anthropic.types import Message, MessageParam, TextBlockParam
 
 from bot.agents.base import Usage
-from bot.agents.budget import Budget, ModelPrice, PriceTable, lookup_price
+from bot.agents.budget import Budget, PriceTable, lookup_price
 from bot.agents.llm import Completion, Prompt, check_answer_size
+from bot.config import ModelPrice
 from bot.errors import AgentError
 from bot.redact import scrub
 

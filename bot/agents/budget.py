@@ -13,45 +13,9 @@ import math
 import threading
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.agents.base import Usage
+from bot.config import ModelPrice
 from bot.errors import BudgetExceeded
-
-
-class ModelPrice(BaseModel):
-    """USD per million tokens for one model. Cache prices default to Anthropic's multipliers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    #: Writing a prompt-cache entry (default 1.25 × input).
-    cache_write: float | None = Field(None, ge=0)
-    #: Reading a prompt-cache entry (default 0.1 × input).
-    cache_read: float | None = Field(None, ge=0)
-
-    @property
-    def cache_write_price(self) -> float:
-        """The cache-write price, defaulted from the input price."""
-        return self.cache_write if self.cache_write is not None else self.input * 1.25
-
-    @property
-    def cache_read_price(self) -> float:
-        """The cache-read price, defaulted from the input price."""
-        return self.cache_read if self.cache_read is not None else self.input * 0.1
-
-    def cost(
-        self, input_tokens: int, output_tokens: int, cache_write_tokens: int = 0, cache_read_tokens: int = 0
-    ) -> float:
-        """Dollars for a call; ``input_tokens`` excludes the cache-write and cache-read tokens."""
-        return (
-            input_tokens * self.input
-            + output_tokens * self.output
-            + cache_write_tokens * self.cache_write_price
-            + cache_read_tokens * self.cache_read_price
-        ) / 1_000_000
-
 
 PriceTable = Mapping[str, ModelPrice]
 

@@ -49,7 +49,8 @@ def make_agent(
 
     ``environ`` is the only environment consulted (keys, base URL) and the source of the secret
     values scrubbed from every prompt. One :class:`Budget` (``budget``, else built from
-    ``config.budget``) is shared by the Analyzer and the Coder. ``stream``, ``max_retries`` and
+    ``config.budget``) is shared by the Analyzer and the Coder; ``price_table`` adds to
+    ``config.prices`` and ``pass_env`` to ``config.agent_pass_env``. ``stream``, ``max_retries`` and
     ``timeout_s`` tune the anthropic backend; ``cwd``, ``timeout_s`` and ``pass_env`` (secret-looking
     variables the command may still see, e.g. its own API key) the command backend;
     ``catalog`` replaces the OPE catalog text (default: ``bot.ope.catalog.catalog_markdown()``, cached
@@ -79,7 +80,8 @@ def make_agent(
                 "agent `command` needs a command: pass --agent-command or set loop.agent_command"
             )
         client = CommandClient(
-            command, environ=environ, timeout_s=timeout_s, cwd=cwd, budget=shared, pass_env=pass_env
+            command, environ=environ, timeout_s=timeout_s, cwd=cwd, budget=shared,
+            pass_env=[*config.agent_pass_env, *pass_env],
         )
         label, detail = "command", command
     else:
@@ -89,7 +91,8 @@ def make_agent(
 
         sdk = make_sdk_client(environ, max_retries=max_retries, timeout_s=timeout_s)
         anthropic_client = AnthropicClient(
-            sdk, model=config.model, budget=shared, prices=price_table, stream=stream,
+            sdk, model=config.model, budget=shared, prices={**config.prices, **(price_table or {})},
+            stream=stream,
             secrets=secret_values(environ),
         )
         client = anthropic_client
@@ -97,7 +100,7 @@ def make_agent(
         where = environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         detail = f"{config.model} at {where}" if where != DEFAULT_BASE_URL else config.model
         if not anthropic_client.price_known:
-            detail += "; unknown model price, charged at the dearest known price (pass a price table)"
+            detail += "; unknown model price, charged at the dearest known price (set loop.prices)"
     if framework == "default":
         built = Agent(f"{label}+default", SingleShotAnalyzer(), SingleShotCoder(client, catalog=text))
     else:
