@@ -78,3 +78,14 @@ def test_bundled_example_config_is_valid() -> None:
     config = load_config(example)
     assert config.evaluate.objective.metric == "relative_ee"
     assert "evaluate.py" in config.edit.protected
+
+
+def test_the_configuration_reference_in_the_readme_is_a_valid_config() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration (`.growthhacker.yml`)", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+    config = parse_config(block)
+
+    assert config.loop.prices == {} and config.loop.agent_pass_env == []
+    assert config.evaluate.seeds.confirm == [100, 101, 102, 103, 104]
