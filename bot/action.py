@@ -20,7 +20,7 @@ after every mode that adds records.
 from __future__ import annotations
 
 from bot.action_command import handle_command
-from bot.action_session import Outputs, Prepared, RunLoop, Session, journal_synced, outputs
+from bot.action_session import Outputs, Prepared, RunLoop, Session, journal_synced, outputs, publish_plot
 from bot.action_verify import verify_pull_request
 from bot.errors import GitHubError
 from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
@@ -61,9 +61,10 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
 def optimize(session: Session, run_loop: RunLoop) -> Outputs:
     """Optimise from the tip of ``github.base`` and propose the winner as a pull request.
 
-    With a winner: its branch ``<branch_prefix><run-id>`` is pushed (never forced), the PR opened
-    (or updated), labelled, given the sticky comment, and its head gets a check run with the
-    held-out deltas. Without one: only the job summary and outputs. The journal branch gets the
+    With a winner: its plot goes to the journal branch, its branch ``<branch_prefix><run-id>`` is
+    pushed (never forced), the PR opened (or updated; the body shows the plot and links the workflow
+    run and its artifacts), labelled, given the sticky comment, and its head gets a check run with
+    the held-out deltas. Without one: only the job summary and outputs. The journal branch gets the
     run's records either way. Returns the step outputs.
 
     Raises:
@@ -74,8 +75,9 @@ def optimize(session: Session, run_loop: RunLoop) -> Outputs:
     base_branch = config.github.base
     fetched = session.remote.fetch_branch(base_branch)
     base = git(session.repo, "rev-parse", f"{fetched}^{{commit}}").strip()
-    with journal_synced(session):
-        summary, _ = run_loop(base, [])
+    with journal_synced(session) as sync:
+        summary, run_dir = run_loop(base, [])
+        plot_url = publish_plot(session, sync, summary, run_dir)
     report = render_markdown(summary, plot_name=None)
     best = summary.best
     if best is None or best.confirm is None or summary.baseline_confirm is None or summary.branch is None:
@@ -87,10 +89,11 @@ def optimize(session: Session, run_loop: RunLoop) -> Outputs:
         head=summary.branch,
         base=base_branch,
         title=pr_title(summary),
-        body=pr_body(summary, run_url=context.run_url),
+        body=pr_body(summary, run_url=context.run_url, plot_url=plot_url),
         labels=list(config.github.labels),
     )
-    publisher.upsert_sticky_comment(pull.number, run_comment(summary, run_url=context.run_url))
+    comment = run_comment(summary, run_url=context.run_url, plot_url=plot_url)
+    publisher.upsert_sticky_comment(pull.number, comment)
     check = check_report(summary.baseline_confirm, best.confirm, config)
     publisher.publish_check(head, check, details_url=context.run_url)
     verb = "opened" if pull.created else "updated"
@@ -116,9 +119,9 @@ def record_outcome(session: Session, event: PullRequestEvent) -> Outputs:
     publisher = session.publisher
     comments = outcomes_of_comments(publisher.list_comments(event.number), publisher.pull_info(event.number),
                                     prefix)
-    with journal_synced(session) as journal:
+    with journal_synced(session) as sync:
         for outcome in [*comments, verdict]:
-            journal.append(OutcomeRecorded(**outcome.model_dump()))
+            sync.journal.append(OutcomeRecorded(**outcome.model_dump()))
     iteration = "" if verdict.iteration is None else f", iteration {verdict.iteration}"
     append_step_summary(
         session.context.step_summary,

@@ -2,7 +2,9 @@
 
 :func:`prepare` reads the GitHub Actions environment once and decides the mode; when there is work it
 builds a :class:`Session` (the collaborators the modes take as arguments). :func:`journal_synced`
-brackets a piece of work with the journal branch: fetched before, merged and pushed after.
+brackets a piece of work with the journal branch: fetched before, merged and pushed after (and
+whenever the work needs its files there sooner: :func:`publish_plot` pushes a run's plot before
+anything links to it).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config, load_config
 from bot.github.client import connect
 from bot.github.events import ActionContext, Event, ModeDecision, decide_mode, load_action_context, load_event
-from bot.github.journal_branch import JournalBranch, RemoteGit
+from bot.github.journal_branch import JournalBranch, Published, RemoteGit, Snapshot, file_url, plot_path
 from bot.github.publish import Publisher, remote_url
 from bot.journal import JOURNAL_FILE, Journal
 from bot.redact import scrub, secret_values
@@ -129,8 +131,37 @@ def prepare(
     return Prepared(event, decision, session)
 
 
+@dataclass
+class JournalSync:
+    """The journal of one piece of work, kept in step with the journal branch by :func:`journal_synced`."""
+
+    journal: Journal
+    branch: JournalBranch
+    #: The journal branch as fetched before the work.
+    fetched: Snapshot
+    message: str
+    #: Files to store on the branch with the next push (path → bytes).
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def attach(self, path: str, data: bytes) -> None:
+        """Store ``data`` at ``path`` of the journal branch with the next :meth:`publish`."""
+        self.files[path] = data
+
+    def on_branch(self, path: str) -> bool:
+        """True if ``path`` was on the journal branch when it was fetched, or is attached since."""
+        return path in self.files or path in self.fetched.files
+
+    def publish(self, message: str | None = None) -> Published:
+        """Merge the journal and the attached files into the branch and push them now.
+
+        Raises:
+            GitHubError: the journal branch cannot be read or written.
+        """
+        return self.branch.publish(self.journal.path, message or self.message, self.files)
+
+
 @contextmanager
-def journal_synced(session: Session) -> Iterator[Journal]:
+def journal_synced(session: Session) -> Iterator[JournalSync]:
     """Fetch the journal branch into the local journal, yield it, then merge and push it back.
 
     The push also happens when the work fails (its records are the memory of what was tried); a
@@ -140,13 +171,40 @@ def journal_synced(session: Session) -> Iterator[Journal]:
         GitHubError: the journal branch cannot be read, or (after successful work) written.
     """
     branch = JournalBranch(session.remote)
-    branch.pull_into(session.journal_path)
+    fetched = branch.fetch()
+    branch.pull_into(session.journal_path, fetched)
+    message = f"journal: {session.context.event_name} {session.context.run_id}"
+    sync = JournalSync(Journal(session.journal_path), branch, fetched, message)
     try:
-        yield Journal(session.journal_path)
+        yield sync
     except Exception:
         try:
-            branch.publish(session.journal_path, "journal: records of a failed run")
+            sync.publish("journal: records of a failed run")
         except Exception as exc:  # keep the work's own error; this one is secondary
             print(f"warning: the journal branch was not updated: {session.scrub(str(exc))}", file=sys.stderr)
         raise
-    branch.publish(session.journal_path, f"journal: {session.context.event_name} {session.context.run_id}")
+    sync.publish()
+
+
+def plot_url(session: Session, run_id: str) -> str:
+    """Where the plot of ``run_id`` is served from the journal branch (see :func:`publish_plot`)."""
+    context = session.context
+    return file_url(context.server_url, context.repository, plot_path(run_id))
+
+
+def publish_plot(session: Session, sync: JournalSync, summary: RunSummary, run_dir: Path) -> str | None:
+    """Store the run's ``plot.png`` on the journal branch and push it, before anything links to it.
+
+    Returns the image URL for the PR body and the sticky comment, or None when the run proposes no
+    candidate (nothing links to its plot, so it is not kept) or wrote no plot.
+
+    Raises:
+        GitHubError: the journal branch cannot be written.
+    """
+    best = summary.best
+    plot = run_dir / "plot.png"
+    if best is None or best.confirm is None or summary.branch is None or not plot.is_file():
+        return None
+    sync.attach(plot_path(summary.run_id), plot.read_bytes())
+    sync.publish()
+    return plot_url(session, summary.run_id)

@@ -348,8 +348,10 @@ def init(repo: Path, action_ref: str, force: bool) -> None:
               help="Override loop.agent.")
 @click.option("--agent-command", help="For --agent command: the executable that answers prompts.")
 @click.option("--bot-login", envvar="GROWTHHACKER_BOT_LOGIN",
-              help="Login the bot posts as (e.g. github-actions[bot]); only its comments are taken as "
-              "the sticky comment. Default: any comment carrying the sticky marker.")
+              help="Login the token posts as; only its comments are taken as the sticky comment. "
+              "Default: comments by any Bot account (github-actions[bot] for the Actions token, "
+              "<app>[bot] for a GitHub App), which no human can post as. Needed with a personal "
+              "access token (its comments are by a User): give that user's login.")
 @click.option("--write-pause", type=click.FloatRange(0), default=1.0, show_default=True,
               help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
 @_errors_to_exit_codes

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.action_command import last_bot_commit
+from bot.action_command import commit_run, last_bot_commit
 from bot.github.publish import STOP_LABEL
+from bot.github.render import parse_run_marker, run_marker
 from bot.workspace import BOT_IDENTITY
 from tests.conftest import git_repo
 from tests.test_action_world import action_world
@@ -117,3 +118,41 @@ def test_undo_targets_the_newest_bot_commit_that_is_not_reverted(tmp_path: Path)
     target = last_bot_commit(repo, base, "HEAD")
 
     assert target is not None and (target.sha, target.subject) == (first, "growthhacker: first")
+
+
+def test_undo_names_the_candidate_that_is_the_head_again_in_the_description(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        world.push_bot_commits("growthhacker/run-a", [("0.6", "run-a", 1), ("0.3", "run-b", 2)])
+        number = world.open_pull("growthhacker/run-a", body=f"{run_marker('run-b', 2)}\nabout run-b")
+
+        job = world.run("issue_comment", world.comment(number, "/growthhacker undo", "alice"))
+
+        assert job.result.exit_code == 0, job.result.output
+        body = world.fake.pull(number)["body"]
+        assert parse_run_marker(body) == ("run-a", 1)
+        assert body.endswith("about run-b")  # run-a is not in the journal: only the marker changes
+        assert "names run `run-a`, iteration 1 again" in world.replies(number)[-1]
+
+
+def test_undoing_the_only_candidate_leaves_the_description_naming_no_iteration(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        world.push_bot_commits("growthhacker/run-a", [("0.6", "run-a", 1)])
+        number = world.open_pull("growthhacker/run-a", body=run_marker("run-a", 1))
+
+        job = world.run("issue_comment", world.comment(number, "/growthhacker undo", "alice"))
+
+        assert job.result.exit_code == 0, job.result.output
+        assert parse_run_marker(world.fake.pull(number)["body"]) == ("run-a", None)
+        assert world.remote_file("growthhacker/run-a") == "SCALE = 1.0"
+
+
+def test_a_candidate_commit_names_its_run_on_its_last_run_line() -> None:
+    message = (
+        "growthhacker: (run evil, iteration 9)\n\nHypothesis: mimic (run evil, iteration 9)\n"
+        "err: +12.0% on held-out seeds [100] (run 20261125-abc, iteration 3)\n"
+    )
+
+    assert commit_run(message) == ("20261125-abc", 3)
+    assert commit_run("a human's commit") is None

@@ -1,9 +1,11 @@
 """The outer loop on GitHub, end to end through `growthhacker action` (real CLI, real git, real loop).
 
-dispatch → PR opened with body and sticky comment → `/growthhacker iterate try self-normalized weights`
-from a collaborator → new commit on the PR + sticky comment updated → the same command from a
-non-collaborator refused → `undo` reverts → PR closed → the outcome is on the journal branch → a
-second optimize run's Analyzer sees the verdict and the human feedback.
+dispatch → PR opened with body, plot and sticky comment → `/growthhacker iterate try self-normalized
+weights` from a collaborator → new commit on the PR, description and sticky comment now about the
+iterate run → the same command from a non-collaborator refused → `undo` reverts and the description
+names the first candidate again → PR closed → the outcome is on the journal branch → a second
+optimize run's Analyzer sees the verdict and the human feedback. And: iterate → merge credits the
+iterate run's candidate.
 """
 
 from __future__ import annotations
@@ -12,10 +14,27 @@ from pathlib import Path
 
 import pytest
 
+from bot.github.journal_branch import JOURNAL_BRANCH, plot_path
 from bot.github.render import parse_run_marker
-from tests.test_action_world import action_world, git
+from tests.test_action_world import REPOSITORY, ActionWorld, Job, action_world, git
 
 pytestmark = pytest.mark.slow
+
+
+def plot_link(run_id: str) -> str:
+    """The end of the image URL the bot links for ``run_id``'s plot (the server part is the test's)."""
+    return f"/{REPOSITORY}/blob/{JOURNAL_BRANCH}/{plot_path(run_id)}?raw=true)"
+
+
+def plot_of(job: Job, run_id: str) -> bytes:
+    """The plot.png the job's run wrote into its run directory."""
+    return (job.checkout / ".growthhacker" / "runs" / run_id / "plot.png").read_bytes()
+
+
+def marker_of(world: ActionWorld, number: int) -> tuple[str, int | None]:
+    marker = parse_run_marker(world.fake.pull(number)["body"])
+    assert marker is not None
+    return marker
 
 
 def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
@@ -39,6 +58,11 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert world.fake.check_runs[-1]["head_sha"] == first_head
         assert world.fake.check_runs[-1]["conclusion"] == "success"
         assert "Pull request opened" in dispatch.summary
+        # the plot is on the journal branch, byte for byte, and the body and the comment show it.
+        plot = world.remote_bytes(JOURNAL_BRANCH, plot_path(marker[0]))
+        assert plot.startswith(b"\x89PNG\r\n\x1a\n") and plot == plot_of(dispatch, marker[0])
+        assert plot_link(marker[0]) in pull["body"] and plot_link(marker[0]) in world.stickies(1)[0]
+        assert f"Workflow run: file://{world.server}/{REPOSITORY}/actions/runs/1001 (logs" in pull["body"]
 
         # iterate: a collaborator's hint steers a new run from the PR head; a better commit lands on top.
         command = world.comment(1, "/growthhacker iterate try self-normalized weights", "alice")
@@ -54,6 +78,13 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert world.fake.check_runs[-1]["head_sha"] == second_head
         assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "rocket"]
         assert world.replies(1)[-1].startswith(f"Pushed `{second_head[:7]}`")
+        # the description now names the iterate run's candidate (what a merge would be credited to).
+        iterated = marker_of(world, 1)
+        body = world.fake.pull(1)["body"]
+        assert iterated[0] != marker[0] and "> Set SCALE to 0.3" in body
+        assert f"earlier head `{first_head[:7]}`" in body and "/growthhacker iterate" in body
+        assert plot_link(iterated[0]) in body and plot_link(iterated[0]) in stickies[0]
+        assert world.remote_bytes(JOURNAL_BRANCH, plot_path(iterated[0])) == plot_of(iterate, iterated[0])
 
         # a stranger's command is refused and changes nothing.
         stranger = world.comment(1, "/growthhacker undo", "mallory")
@@ -70,6 +101,11 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert git(world.bare, "rev-parse", f"{third_head}^") == second_head
         assert world.remote_file(branch) == "SCALE = 0.6"
         assert world.replies(1)[-1].startswith(f"Reverted `{second_head[:7]}`")
+        # …and the description and the comment are about the first candidate again.
+        assert marker_of(world, 1) == marker
+        body = world.fake.pull(1)["body"]
+        assert "> Set SCALE to 0.6" in body and "earlier head" not in body and plot_link(marker[0]) in body
+        assert f"GrowthHacker run `{marker[0]}`" in world.stickies(1)[0]
 
         # a reviewer's comment, then the PR is closed: the verify workflow's outcome job records it.
         world.fake.add_comment(1, "Too risky before the launch review.", login="bob")
@@ -94,4 +130,28 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert "human> Too risky before the launch review." in journal
         assert "human> /growthhacker iterate try self-normalized weights" in journal
         assert again.outputs["pr-number"] == "2"
+        assert world.fake.violations == []
+
+
+def test_a_merge_after_iterate_credits_the_iterate_runs_candidate(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        dispatch = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
+        assert dispatch.result.exit_code == 0, dispatch.result.output
+        first = marker_of(world, 1)
+        command = world.comment(1, "/growthhacker iterate self-normalized", "alice")
+        iterate = world.run("issue_comment", command, "--iterations", "1")
+        assert iterate.result.exit_code == 0, iterate.result.output
+        iterated = marker_of(world, 1)
+
+        world.fake.close_pull(1, merged=True, by="alice")
+        merged = world.run("pull_request", world.fake.webhook_payload(1, "closed"), "--mode", "verify",
+                           agent=False)
+
+        assert merged.result.exit_code == 0, merged.result.output
+        assert iterated[0] != first[0] and iterated[1] is not None
+        outcomes = [r for r in world.journal() if r["kind"] == "outcome" and r["event"] == "merged"]
+        assert [(r["run_id"], r["iteration"], r["actor"]) for r in outcomes] == [(*iterated, "alice")]
+        iterations = [r for r in world.journal() if r["kind"] == "iteration" and r["run_id"] == iterated[0]]
+        assert [r["hypothesis"] for r in iterations if r["iteration"] == iterated[1]] == ["Set SCALE to 0.3"]
         assert world.fake.violations == []

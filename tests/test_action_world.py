@@ -25,6 +25,7 @@ from bot.cli import cli
 from bot.github.client import RetryPolicy, connect
 from bot.github.journal_branch import JOURNAL_BRANCH
 from bot.github.publish import Publisher
+from bot.workspace import BOT_IDENTITY
 from tests.conftest import git_repo
 from tests.fake_github.server import FakeGitHub
 from tests.toy import PARAMS, toy_files
@@ -161,15 +162,35 @@ class ActionWorld:
         git(seed, "push", "-q", str(self.bare), f"{branch}:{ref or f'refs/heads/{branch}'}")
         return git(seed, "rev-parse", "HEAD")
 
-    def open_pull(self, branch: str, title: str = "A change") -> int:
+    def open_pull(self, branch: str, title: str = "A change", body: str = "") -> int:
         """Open a PR from ``branch`` into ``main`` through the API; returns its number."""
-        return self.publisher.ensure_pull_request(head=branch, base="main", title=title, body="").number
+        return self.publisher.ensure_pull_request(head=branch, base="main", title=title, body=body).number
+
+    def push_bot_commits(self, branch: str, candidates: list[tuple[str, str, int]]) -> str:
+        """The bot commits each ``(SCALE value, run id, iteration)`` on top of ``main`` as ``branch``
+        (messages as the loop writes them) and pushes it; returns the head sha."""
+        seed = self.root / "seed"
+        git(seed, "checkout", "-q", "-B", branch, "main")
+        for scale, run_id, iteration in candidates:
+            (seed / PARAMS).write_text(f"SCALE = {scale}\n", encoding="utf-8")
+            message = (
+                f"growthhacker: Set SCALE to {scale}\n\nHypothesis: Set SCALE to {scale}\n"
+                f"err: +10.0% on held-out seeds [100, 101] (run {run_id}, iteration {iteration})\n"
+            )
+            git(seed, *BOT_IDENTITY, "commit", "-q", "-am", message)
+        git(seed, "push", "-q", str(self.bare), f"{branch}:refs/heads/{branch}")
+        return git(seed, "rev-parse", "HEAD")
 
     def remote_sha(self, ref: str) -> str:
         return git(self.bare, "rev-parse", ref)
 
     def remote_file(self, ref: str, path: str = PARAMS) -> str:
         return git(self.bare, "show", f"{ref}:{path}")
+
+    def remote_bytes(self, ref: str, path: str) -> bytes:
+        """The exact bytes of ``path`` at ``ref`` of the remote."""
+        return subprocess.run(["git", "cat-file", "blob", f"{ref}:{path}"], cwd=self.bare, check=True,
+                              capture_output=True).stdout
 
     def journal(self) -> list[dict[str, Any]]:
         """The records on the journal branch of the remote."""

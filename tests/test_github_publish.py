@@ -96,6 +96,15 @@ def test_an_existing_pull_request_is_updated_after_the_422(world: World) -> None
     assert world.fake.count("PATCH", rf"/pulls/{number}$") == 1
 
 
+def test_the_description_of_a_pull_request_is_replaced(world: World) -> None:
+    number = open_pr(world, body="about run 1")
+
+    world.publisher.edit_pull_body(number, "about run 2")
+
+    assert world.fake.pull(number)["body"] == "about run 2"
+    assert world.fake.pull(number)["title"] == "GrowthHacker: SNIPW"
+
+
 def test_a_pull_request_from_a_branch_never_pushed_is_reported(world: World) -> None:
     with pytest.raises(GitHubError, match="push it first"):
         world.publisher.ensure_pull_request(head="growthhacker/missing", base="main", title="t", body="b")
@@ -178,21 +187,6 @@ def test_duplicate_sticky_comments_from_racing_runs_collapse_to_the_oldest(world
 
     assert kept == oldest
     assert [c["body"] for c in world.fake.comments_on(number)] == [f"{STICKY_MARKER}\nrun C"]
-
-
-def test_a_human_comment_carrying_the_marker_is_not_taken_over(tmp_path: Path) -> None:
-    with github_world(tmp_path, bot_login="github-actions[bot]") as world:
-        number = open_pr(world)
-        world.fake.add_comment(number, f"{STICKY_MARKER}\nlook, a marker", login="mallory")
-
-        world.publisher.upsert_sticky_comment(number, "report")
-
-        bodies = [(c["user"]["login"], c["body"]) for c in world.fake.comments_on(number)]
-        assert bodies == [
-            ("mallory", f"{STICKY_MARKER}\nlook, a marker"),
-            ("github-actions[bot]", f"{STICKY_MARKER}\nreport"),
-        ]
-        assert world.fake.violations == []
 
 
 def test_sticky_comments_beyond_the_first_page_are_found(world: World) -> None:

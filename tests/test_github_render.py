@@ -13,6 +13,7 @@ from bot.github.render import (
     parse_run_marker,
     pr_body,
     pr_title,
+    replace_run_marker,
     run_comment,
     run_marker,
     truncate_body,
@@ -152,6 +153,41 @@ def test_the_run_comment_without_a_winner_says_so() -> None:
 def test_run_markers_round_trip() -> None:
     assert parse_run_marker("x " + run_marker("r-1.2", None) + " y") == ("r-1.2", None)
     assert parse_run_marker("no marker") is None
+
+
+PLOT = "https://github.com/acme/ope/blob/growthhacker/journal/plots/20261125-abc.png?raw=true"
+
+
+def test_the_body_shows_the_plot_and_links_the_run_and_its_artifact() -> None:
+    body = pr_body(summary(), run_url="https://github.com/acme/ope/actions/runs/7", plot_url=PLOT)
+
+    assert f"![relative_ee per iteration]({PLOT})" in body
+    assert "Workflow run: https://github.com/acme/ope/actions/runs/7 (logs" in body
+    assert "`report.md`, `plot.png` and `pr.md`" in body
+
+
+def test_the_run_comment_shows_the_plot() -> None:
+    assert f"![relative_ee per iteration]({PLOT})" in run_comment(summary(), plot_url=PLOT)
+
+
+def test_the_body_of_an_iterate_run_says_what_its_deltas_compare_against() -> None:
+    body = pr_body(summary(), previous_head="fedcba9876543210")
+
+    assert "started from the PR's earlier head `fedcba9`" in body
+    assert "not with the base branch" in body
+    assert "earlier head" not in pr_body(summary())
+
+
+def test_replacing_the_run_marker_keeps_the_rest_of_the_text() -> None:
+    text = f"{run_marker('run-b', 2)}\n## Hypothesis\n> b"
+
+    replaced = replace_run_marker(text, "run-a", 1)
+
+    assert replaced == f"{run_marker('run-a', 1)}\n## Hypothesis\n> b"
+
+
+def test_replacing_the_run_marker_adds_one_to_a_text_without_it() -> None:
+    assert parse_run_marker(replace_run_marker("a human wrote this", "run-a", None)) == ("run-a", None)
 
 
 # ---- check reports -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,14 @@ def test_the_action_passes_inputs_to_its_scripts_only_through_the_environment() 
         "agent",
     }
     assert set(action["outputs"]) == {"pr-number", "best-metric", "improvement"}
+
+
+def test_the_action_uploads_the_runs_report_and_plot_with_a_pinned_upload_action() -> None:
+    steps = load(ACTION)["runs"]["steps"]
+
+    upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert re.fullmatch(r"actions/upload-artifact@[0-9a-f]{40}", upload["uses"])
+    assert upload["if"] == "always()"
+    paths = upload["with"]["path"].splitlines()
+    assert sorted(Path(p).name for p in paths) == ["plot.png", "pr.md", "report.md"]
+    assert all("/.growthhacker/runs/*/" in p for p in paths)

@@ -9,4 +9,5 @@ Modules (one concept each):
 - :mod:`bot.github.render`: PR title/body, sticky comment, check-run report (markdown, pure).
 - :mod:`bot.github.publish`: branch push (git), PRs, labels, sticky comment, checks, reactions, outputs.
 - :mod:`bot.github.outcomes`: merged/closed PRs, commands and review comments → journal outcomes.
+- :mod:`bot.github.journal_branch`: the journal (and each proposing run's plot) on ``growthhacker/journal``.
 """

@@ -3,11 +3,14 @@
 Every Actions job starts from a fresh checkout, so the experiment journal (the memory of both loops)
 lives on a branch of its own. Before a run the bot fetches it and merges it into the local
 ``.growthhacker/journal.jsonl``; after the run it merges the local records into the branch and pushes.
+The branch also keeps files the bot links to from pull requests, byte for byte: the plot of every
+run that proposed a candidate, at ``plots/<run-id>.png`` (:func:`plot_path`, :func:`file_url`).
 
 The journal is append-only, so merging is a union of lines: the branch's lines in their order, then
 local lines the branch does not have, in their order, exact duplicates dropped. Two jobs finishing
 together are safe: each push names the commit it builds on and never forces; the loser of a race sees
 its push rejected (the branch moved), fetches again, re-merges and retries, a bounded number of times.
+Each attempt builds its tree from the branch as fetched, so files other jobs added are kept.
 
 :class:`RemoteGit` is the authenticated ``git`` against the GitHub remote that this needs (the action
 uses it too, to fetch pull-request branches): the token travels in the environment only and is
@@ -19,14 +22,15 @@ from __future__ import annotations
 import base64
 import os
 import random
+import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import GitHubError
+from bot.errors import GitHubError, WorkspaceError
 from bot.github.publish import git_auth_env
 from bot.redact import scrub
 from bot.workspace import BOT_IDENTITY, git
@@ -34,10 +38,77 @@ from bot.workspace import BOT_IDENTITY, git
 JOURNAL_BRANCH = "growthhacker/journal"
 #: The file inside the journal branch.
 BRANCH_FILE = "journal.jsonl"
-#: Who the bot's commits are by (the same identity as candidate commits in :mod:`bot.workspace`).
+#: The folder of the journal branch holding one plot per run that proposed a candidate.
+PLOTS_DIR = "plots"
+#: Paths the bot may store on the journal branch: plain relative names, no ``.``/``..`` segments.
+_FILE_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 #: Where fetched remote refs are kept locally: outside refs/heads and refs/remotes, and not
 #: ``refs/growthhacker`` either, which git would search before refs/heads for "growthhacker/<run-id>".
 LOCAL_NAMESPACE = "refs/growthhacker-fetched"
+
+
+def plot_path(run_id: str) -> str:
+    """The path of run ``run_id``'s plot on the journal branch (``plots/<run-id>.png``)."""
+    return f"{PLOTS_DIR}/{run_id}.png"
+
+
+def file_url(server_url: str, repository: str, path: str, branch: str = JOURNAL_BRANCH) -> str:
+    """The web URL that serves ``path`` of ``branch`` as raw bytes, usable as a markdown image.
+
+    ``https://github.com/<owner>/<name>/blob/<branch>/<path>?raw=true`` answers with a redirect to the
+    file's raw content; for a private repository GitHub adds a short-lived token to that redirect for
+    viewers who may read the repository, so the image shows to them and to nobody else.
+    """
+    return f"{server_url.rstrip('/')}/{repository}/blob/{branch}/{path}?raw=true"
+
+
+def check_file_path(path: str) -> str:
+    """``path`` if the bot may store a file there on the journal branch.
+
+    Raises:
+        GitHubError: ``path`` is absolute, has ``.``/``..`` segments or unusual characters, or is the
+            journal file itself.
+    """
+    if not _FILE_PATH.fullmatch(path) or path == BRANCH_FILE:
+        raise GitHubError(
+            f"cannot store {path!r} on the journal branch: use a relative path of letters, digits, "
+            f"'.', '_' and '-' segments other than {BRANCH_FILE}"
+        )
+    return path
+
+
+def _git_bytes(
+    repo: Path, *args: str, data: bytes | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """Run a local ``git`` plumbing command with binary stdin; returns its stdout, stripped.
+
+    Raises:
+        WorkspaceError: git exited non-zero.
+    """
+    proc = subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, env=env, check=False)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        raise WorkspaceError(f"git {args[0]} failed in {repo}: {detail}")
+    return proc.stdout.decode("utf-8", "replace").strip()
+
+
+def _store_blob(repo: Path, data: bytes) -> str:
+    """Write ``data`` (any bytes: never decoded, no line-ending conversion) as a blob; returns its id."""
+    return _git_bytes(repo, "hash-object", "-w", "--stdin", data=data)
+
+
+def _tree_with(repo: Path, base: str | None, blobs: Mapping[str, str]) -> str:
+    """The tree of commit ``base`` (empty when None) with ``blobs`` (path → blob id) put in; returns its id.
+
+    A private index file keeps the repository's own index and work tree out of it.
+    """
+    with tempfile.TemporaryDirectory(prefix="growthhacker-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if base:
+            _git_bytes(repo, "read-tree", base, env=env)
+        entries = "".join(f"100644 {blob}\t{path}\n" for path, blob in blobs.items())
+        _git_bytes(repo, "update-index", "--add", "--index-info", data=entries.encode(), env=env)
+        return _git_bytes(repo, "write-tree", env=env)
 
 
 class RemoteGit:
@@ -164,19 +235,23 @@ def _write_local(path: Path, lines: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The journal branch as fetched: its commit (None if the branch does not exist) and lines."""
+    """The journal branch as fetched: its commit (None if the branch does not exist), journal lines,
+    and the paths of every file on it."""
 
     sha: str | None
     lines: tuple[str, ...]
+    files: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Published:
-    """What :meth:`JournalBranch.publish` did: the branch commit, lines added, pushes tried."""
+    """What :meth:`JournalBranch.publish` did: the branch commit, lines added, pushes tried, files
+    added or changed."""
 
     sha: str | None
     added: int
     attempts: int
+    attached: int = 0
 
 
 class JournalBranch:
@@ -216,49 +291,79 @@ class JournalBranch:
                 f"branch {self.branch} has no {BRANCH_FILE}; it is reserved for the GrowthHacker journal "
                 "(rename or delete it)"
             )
-        return Snapshot(sha, tuple(journal_lines(show.stdout)))
+        listed = git(self.remote.repo, "ls-tree", "-r", "--name-only", "-z", sha)
+        return Snapshot(sha, tuple(journal_lines(show.stdout)), frozenset(p for p in listed.split("\0") if p))
 
-    def pull_into(self, path: Path) -> int:
-        """Merge the branch's journal into the local journal file ``path``; returns the lines added.
+    def pull_into(self, path: Path, snapshot: Snapshot | None = None) -> int:
+        """Merge the branch's journal (``snapshot``, else fetched now) into the local journal file
+        ``path``; returns the lines added.
 
         Raises:
             GitHubError: see :meth:`fetch`.
         """
-        remote = self.fetch().lines
+        remote = (snapshot or self.fetch()).lines
         local = _read_local(path)
         merged = merge_lines(remote, local)
         if merged != local:
             _write_local(path, merged)
         return len(merged) - len(merge_lines(local, ()))
 
-    def commit(self, snapshot: Snapshot, lines: Sequence[str], message: str) -> str:
-        """A new commit on top of ``snapshot`` whose ``journal.jsonl`` holds ``lines``; returns its sha."""
+    def commit(
+        self, snapshot: Snapshot, lines: Sequence[str], message: str, files: Mapping[str, bytes] | None = None
+    ) -> str:
+        """A new commit on top of ``snapshot`` whose ``journal.jsonl`` holds ``lines``, with ``files``
+        (path → bytes) added or replaced and every other file of ``snapshot`` kept; returns its sha.
+
+        Raises:
+            GitHubError: a path in ``files`` is not allowed (see :func:`check_file_path`).
+            WorkspaceError: git failed.
+        """
         repo = self.remote.repo
-        text = "".join(f"{line}\n" for line in lines)
-        blob = git(repo, "hash-object", "-w", "--stdin", input_text=text).strip()
-        tree = git(repo, "mktree", input_text=f"100644 blob {blob}\t{BRANCH_FILE}\n").strip()
+        blobs = {check_file_path(p): _store_blob(repo, data) for p, data in (files or {}).items()}
+        return self._commit(snapshot, lines, blobs, message)
+
+    def _commit(
+        self, snapshot: Snapshot, lines: Sequence[str], blobs: Mapping[str, str], message: str
+    ) -> str:
+        repo = self.remote.repo
+        journal = _store_blob(repo, "".join(f"{line}\n" for line in lines).encode("utf-8"))
+        tree = _tree_with(repo, snapshot.sha, {BRANCH_FILE: journal, **blobs})
         parent = ["-p", snapshot.sha] if snapshot.sha else []
         return git(repo, *BOT_IDENTITY, "commit-tree", tree, *parent, "-m", message).strip()
 
-    def publish(self, path: Path, message: str = "journal: new records") -> Published:
-        """Merge the local journal ``path`` into the branch and push it (never forcing).
+    def _blob_at(self, snapshot: Snapshot, path: str) -> str | None:
+        if snapshot.sha is None or path not in snapshot.files:
+            return None
+        return git(self.remote.repo, "rev-parse", f"{snapshot.sha}:{path}").strip()
 
-        Retries when another job pushed in between, up to ``attempts`` pushes. Returns what was
-        pushed; nothing is pushed when the branch already holds every local line.
+    def publish(
+        self, path: Path, message: str = "journal: new records", files: Mapping[str, bytes] | None = None
+    ) -> Published:
+        """Merge the local journal ``path`` into the branch, add ``files`` (path → bytes, e.g. a run's
+        plot at :func:`plot_path`), and push it (never forcing).
+
+        Retries when another job pushed in between, up to ``attempts`` pushes; every attempt starts
+        from the branch as fetched then, so what other jobs pushed is kept. Returns what was pushed;
+        nothing is pushed when the branch already holds every local line and every file as given.
 
         Raises:
-            GitHubError: the remote cannot be read or written, or it kept moving for every attempt.
+            GitHubError: a path in ``files`` is not allowed, the remote cannot be read or written, or it
+                kept moving for every attempt.
         """
         local = _read_local(path)
+        repo = self.remote.repo
+        blobs = {check_file_path(p): _store_blob(repo, data) for p, data in (files or {}).items()}
         for attempt in range(1, self.attempts + 1):
             snapshot = self.fetch()
             merged = merge_lines(snapshot.lines, local)
             added = len(merged) - len(snapshot.lines)
-            if added == 0:
+            changed = {p: blob for p, blob in blobs.items() if self._blob_at(snapshot, p) != blob}
+            if added == 0 and not changed:
                 return Published(snapshot.sha, 0, attempt - 1)
-            sha = self.commit(snapshot, merged, f"{message} (+{added})")
+            note = f"+{added}" + (f", {len(changed)} file(s)" if changed else "")
+            sha = self._commit(snapshot, merged, changed, f"{message} ({note})")
             if self.remote.push(sha, self.branch):
-                return Published(sha, added, attempt)
+                return Published(sha, added, attempt, len(changed))
             if self.remote.branch_sha(self.branch) == snapshot.sha:
                 raise GitHubError(
                     f"the push to {self.branch} was refused although nobody else wrote to it: does the "

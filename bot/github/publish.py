@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import subprocess
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from bot.github.render import STICKY_MARKER, CheckReport, truncate_body
 from bot.redact import scrub
 
 Reaction = Literal["eyes", "rocket", "confused", "+1", "-1", "hooray"]
+#: ``user.type`` of GitHub accounts that only an app can post as (``github-actions[bot]``, ``<app>[bot]``).
+BOT_TYPE = "Bot"
 #: Label that marks a PR the bot must not run on again (``/growthhacker stop``).
 STOP_LABEL = "growthhacker:stopped"
 _STATUS_STATE = {"success": "success", "neutral": "success", "failure": "failure"}
@@ -86,10 +89,17 @@ class CommentInfo:
 
 
 class Publisher:
-    """GitHub writes for one repository (``owner/name``)."""
+    """GitHub writes for one repository (``owner/name``).
+
+    The sticky comment is only ever a comment by the bot: by ``bot_login`` when given (needed for a
+    personal access token, whose comments are by a ``User``), else by any ``Bot`` account, which no
+    human can post as (the Actions token posts as ``github-actions[bot]``, a GitHub App as
+    ``<app>[bot]``). So a human who pastes the marker can neither get a comment edited nor hide the
+    bot's. The login is not looked up from the token: ``GET /user`` refuses installation tokens.
+    """
 
     def __init__(self, gh: Github, repository: str, *, bot_login: str | None = None) -> None:
-        """``bot_login``, when known, restricts the sticky-comment search to the bot's own comments."""
+        """``bot_login``: the account the bot posts as; None accepts any ``Bot`` account (see above)."""
         self.gh = gh
         self.repository = repository
         self.bot_login = bot_login
@@ -162,6 +172,15 @@ class Publisher:
                 labels=tuple(label.name for label in pull.labels),
             )
 
+    def edit_pull_body(self, number: int, body: str) -> None:
+        """Replace the description of PR ``number`` with ``body`` (cut to GitHub's limit).
+
+        Raises:
+            GitHubError: the PR does not exist, or the API failed.
+        """
+        with github_errors(f"updating the description of pull request #{number}"):
+            self.repo.get_pull(number).edit(body=truncate_body(body))
+
     def branch_head(self, branch: str) -> str:
         """The commit sha ``branch`` points to on GitHub.
 
@@ -232,8 +251,17 @@ class Publisher:
                     return stickies[0].id
                 except UnknownObjectException:
                     pass  # deleted since we listed it: fall through and post a fresh one
-            created = issue.create_comment(text).id
-            return self._settle_sticky(issue, created, text)
+            posted = issue.create_comment(text)
+            if not self._is_sticky(posted):
+                author = posted.user.login if posted.user is not None else "?"
+                expected = self.bot_login or "a Bot account"
+                print(
+                    f"warning: the token posts as {author}, not {expected}, so the next run cannot "
+                    f"recognise this comment and will post another: pass --bot-login {author} "
+                    "(GROWTHHACKER_BOT_LOGIN)",
+                    file=sys.stderr,
+                )
+            return self._settle_sticky(issue, posted.id, text)
 
     def _settle_sticky(self, issue: Issue, created: int, text: str) -> int:
         """After posting a sticky comment, keep only the oldest if a concurrent run posted one too.
@@ -254,9 +282,12 @@ class Publisher:
         return stickies[0].id
 
     def _is_sticky(self, comment: IssueComment) -> bool:
-        if not (comment.body or "").lstrip().startswith(STICKY_MARKER):
+        """True for the bot's own comment carrying :data:`STICKY_MARKER` (see the class docstring)."""
+        if comment.user is None or not (comment.body or "").lstrip().startswith(STICKY_MARKER):
             return False
-        return self.bot_login is None or (comment.user is not None and comment.user.login == self.bot_login)
+        if self.bot_login is not None:
+            return bool(comment.user.login == self.bot_login)
+        return bool(comment.user.type == BOT_TYPE)
 
     def reply(self, number: int, body: str) -> int:
         """Post a new comment on PR ``number``; returns its id.

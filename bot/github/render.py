@@ -42,6 +42,17 @@ def parse_run_marker(text: str) -> tuple[str, int | None] | None:
     return match["run"], None if it == "none" else int(it)
 
 
+def replace_run_marker(text: str, run_id: str, iteration: int | None) -> str:
+    """``text`` with its run marker (the first one) naming ``run_id``/``iteration`` instead.
+
+    A text without a marker gets one on its first line. Raises nothing.
+    """
+    marker = run_marker(run_id, iteration)
+    if _RUN_MARKER.search(text) is None:
+        return f"{marker}\n{text}"
+    return _RUN_MARKER.sub(lambda _: marker, text, count=1)
+
+
 def truncate_body(text: str, limit: int = BODY_LIMIT, *, link: str | None = None) -> str:
     """``text`` cut to at most ``limit`` characters, with a note saying so.
 
@@ -146,14 +157,32 @@ def _cost(run: RunSummary) -> str:
     )
 
 
+def _plot(run: RunSummary, plot_url: str) -> str:
+    return f"![{md_escape(run.metric)} per iteration]({plot_url})"
+
+
+def _run_link(run_url: str) -> str:
+    return (
+        f"Workflow run: {run_url} (logs, the job summary, and the run's artifact with `report.md`, "
+        "`plot.png` and `pr.md`)"
+    )
+
+
 def pr_body(
-    run: RunSummary, *, rationale: str = "", run_url: str | None = None, plot_url: str | None = None
+    run: RunSummary,
+    *,
+    rationale: str = "",
+    run_url: str | None = None,
+    plot_url: str | None = None,
+    previous_head: str | None = None,
 ) -> str:
     """The pull request description for the run's winning candidate.
 
     Returns markdown: hypothesis, rationale, diff summary (full diff folded), deltas table with
-    per-seed detail, iteration history, cost, and the commands a reviewer can use, preceded by a
-    hidden run marker. Cut to GitHub's limit.
+    per-seed detail, iteration history, the plot (``plot_url``), cost, the workflow run, and the
+    commands a reviewer can use, preceded by a hidden run marker. ``previous_head`` is the PR head an
+    ``iterate`` run started from: a note then says the deltas compare against that commit. Cut to
+    GitHub's limit.
 
     Raises:
         GitHubError: the run has no winner.
@@ -167,6 +196,14 @@ def pr_body(
         "## Rationale",
         f"{md_escape(why)}\n\nPersona: `{md_escape(best.persona)}` · base commit `{run.base_commit[:12]}` · "
         "integrity check passed (flagged candidates are never selected).",
+    ]
+    if previous_head:
+        parts.append(
+            f"> [!NOTE]\n> Iterated on this PR (`/growthhacker iterate`): this run started from the PR's "
+            f"earlier head `{previous_head[:7]}`, so the deltas below compare the new head with that commit, "
+            "not with the base branch."
+        )
+    parts += [
         "## Diff summary",
         md_escape(best.diff_summary) if best.diff_summary.strip() else "See the diff below.",
     ]
@@ -175,16 +212,17 @@ def pr_body(
     parts += _deltas_block(run, best)
     parts += ["## Iteration history", history_table(run)]
     if plot_url:
-        parts.append(f"![{md_escape(run.metric)} per iteration]({plot_url})")
+        parts.append(_plot(run, plot_url))
     parts += ["## Cost", _cost(run)]
     if run_url:
-        parts.append(f"Workflow run: {run_url}")
+        parts.append(_run_link(run_url))
     parts.append(commands_section())
     return truncate_body("\n\n".join(parts) + "\n", link=run_url)
 
 
-def run_comment(run: RunSummary, *, run_url: str | None = None) -> str:
-    """The sticky comment after an optimize or iterate run: verdict, deltas, history, commands.
+def run_comment(run: RunSummary, *, run_url: str | None = None, plot_url: str | None = None) -> str:
+    """The sticky comment after an optimize or iterate run: verdict, deltas, history, the plot
+    (``plot_url``), the workflow run, commands.
 
     Works for runs without a winner (it then says so). Cut to GitHub's limit. Raises nothing.
     """
@@ -202,9 +240,12 @@ def run_comment(run: RunSummary, *, run_url: str | None = None) -> str:
             f"({comparison.wins}/{comparison.n} seeds better)."
         )
         parts += _deltas_block(run, best)[1:]
-    parts += [_details("Iteration history", history_table(run)), _cost(run)]
+    parts.append(_details("Iteration history", history_table(run)))
+    if plot_url:
+        parts.append(_plot(run, plot_url))
+    parts.append(_cost(run))
     if run_url:
-        parts.append(f"Workflow run: {run_url}")
+        parts.append(_run_link(run_url))
     parts.append(commands_section())
     return truncate_body("\n\n".join(parts) + "\n", link=run_url)
 

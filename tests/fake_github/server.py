@@ -69,9 +69,15 @@ class FakeGitHub(Resources):
     # ---- lifecycle -------------------------------------------------------------------------
     @classmethod
     @contextmanager
-    def running(cls, full_name: str, bare: Path, token: str) -> Iterator[FakeGitHub]:
-        """Serve a fake for ``full_name`` (branches from the bare repo ``bare``) until the block ends."""
-        fake = cls(full_name, bare, token)
+    def running(
+        cls, full_name: str, bare: Path, token: str, bot_login: str = "github-actions[bot]"
+    ) -> Iterator[FakeGitHub]:
+        """Serve a fake for ``full_name`` (branches from the bare repo ``bare``) until the block ends.
+
+        ``bot_login`` is the account the token posts as: ``github-actions[bot]`` (a Bot) for the Actions
+        token, a user's login for a personal access token.
+        """
+        fake = cls(full_name, bare, token, bot_login)
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
         fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
@@ -215,6 +221,7 @@ class FakeGitHub(Resources):
             self.violations.append(f"fake crashed on {method} {path}: {traceback.format_exc()}")
             return 500, {}, {"message": f"fake crashed: {exc}", "documentation_url": _DOCS}
         errors = spec.response_errors(request, spec.ApiResponse(status, payload))
+        errors += spec.account_errors(payload)
         self.violations.extend(f"response {status} to {method} {path}: {e}" for e in errors)
         return status, extra, payload
 

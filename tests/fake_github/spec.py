@@ -102,6 +102,32 @@ def response_errors(request: ApiRequest, response: ApiResponse) -> list[str]:
     return []
 
 
+#: ``user.type`` values GitHub sends (the description types the field as a plain string).
+ACCOUNT_TYPES = ("User", "Bot", "Organization")
+
+
+def account_errors(payload: Any) -> list[str]:
+    """Accounts in ``payload`` whose ``type`` GitHub would not send for their login.
+
+    GitHub marks app accounts, and only them, as ``Bot``, and their logins end in ``[bot]``
+    (``github-actions[bot]``); the bot's sticky-comment rule relies on that, so the fake must too.
+    """
+    problems: list[str] = []
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            login, kind = item.get("login"), item.get("type")
+            if isinstance(login, str) and "avatar_url" in item:
+                is_bot = login.endswith("[bot]")
+                if kind not in ACCOUNT_TYPES or (kind == "Bot") != is_bot:
+                    problems.append(f"account {login!r} has type {kind!r}")
+            stack.extend(item.values())
+    return problems
+
+
 def _describe(err: BaseException) -> str:
     """The error chain, naming each schema violation and where it is (values are not dumped)."""
     parts = []

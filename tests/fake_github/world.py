@@ -72,8 +72,14 @@ def client(fake: FakeGitHub, waits: list[float], *, retries: int = 3, max_wait_s
 
 
 @contextmanager
-def github_world(root: Path, *, bot_login: str | None = None) -> Iterator[World]:
-    """Start a fake GitHub for ``acme/ope-target`` whose ``main`` holds one commit."""
+def github_world(
+    root: Path, *, bot_login: str | None = None, posts_as: str = "github-actions[bot]"
+) -> Iterator[World]:
+    """Start a fake GitHub for ``acme/ope-target`` whose ``main`` holds one commit.
+
+    ``posts_as`` is the account the token writes as (the Actions token's by default; a user's login
+    plays a personal access token); ``bot_login`` is what the publisher is told it is.
+    """
     bare = root / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     work = root / "work"
@@ -84,7 +90,7 @@ def github_world(root: Path, *, bot_login: str | None = None) -> Iterator[World]
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "initial")
     git(work, "push", "-q", str(bare), "main")
-    with FakeGitHub.running(REPOSITORY, bare, TOKEN) as fake:
+    with FakeGitHub.running(REPOSITORY, bare, TOKEN, posts_as) as fake:
         waits: list[float] = []
         gh = client(fake, waits)
         yield World(fake, bare, work, gh, Publisher(gh, REPOSITORY, bot_login=bot_login), waits)
