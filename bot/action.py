@@ -24,9 +24,10 @@ from bot.action_session import Outputs, Prepared, RunLoop, Session, journal_sync
 from bot.action_verify import verify_pull_request
 from bot.errors import GitHubError
 from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
+from bot.github.git_remote import push_branch
 from bot.github.outcomes import outcome_of_closed, outcomes_of_comments
-from bot.github.publish import append_step_summary, push_branch, write_outputs
 from bot.github.render import check_report, pr_body, pr_title, run_comment
+from bot.github.step_files import append_step_summary, write_outputs
 from bot.journal import OutcomeRecorded
 from bot.report import render_markdown
 from bot.selection import judge_confirmation

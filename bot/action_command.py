@@ -31,10 +31,11 @@ from bot.action_session import (
 )
 from bot.errors import GrowthHackerError, JournalError, WorkspaceError
 from bot.github.events import IssueCommentEvent
+from bot.github.git_remote import push_branch
 from bot.github.handle import finish_command, receive_command
 from bot.github.journal_branch import plot_path
 from bot.github.outcomes import run_of
-from bot.github.publish import PullInfo, push_branch
+from bot.github.publish import PullInfo
 from bot.github.render import check_report, pr_body, replace_run_marker, run_comment
 from bot.journal import OutcomeRecorded
 from bot.report import md_escape

@@ -19,8 +19,9 @@ from pathlib import Path
 from bot.config import Config, load_config
 from bot.github.client import connect
 from bot.github.events import ActionContext, Event, ModeDecision, decide_mode, load_action_context, load_event
+from bot.github.git_remote import remote_url
 from bot.github.journal_branch import JournalBranch, Published, RemoteGit, Snapshot, file_url, plot_path
-from bot.github.publish import Publisher, remote_url
+from bot.github.publish import Publisher
 from bot.journal import JOURNAL_FILE, Journal
 from bot.redact import scrub, secret_values
 from bot.results import RunSummary

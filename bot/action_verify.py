@@ -23,8 +23,9 @@ from bot.config import Config
 from bot.evaluate import Evaluator
 from bot.github.events import PullRequestEvent
 from bot.github.journal_branch import LOCAL_NAMESPACE
-from bot.github.publish import STOP_LABEL, append_step_summary
+from bot.github.publish import STOP_LABEL
 from bot.github.render import CheckReport, check_report, verify_comment
+from bot.github.step_files import append_step_summary
 from bot.patch import glob_match
 from bot.report import md_escape
 from bot.results import EvalResult

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.config import GitHubConfig, parse_config
 from bot.github.events import IssueCommentEvent, PullRequestEvent, decide_mode, parse_event
+from bot.github.git_remote import push_branch
 from bot.github.handle import finish_command, receive_command
 from bot.github.outcomes import outcome_of_closed
-from bot.github.publish import push_branch
 from bot.github.render import STICKY_MARKER, check_report, pr_body, pr_title, run_comment
 from bot.journal import BaselineRecorded, IterationRecorded, Journal, OutcomeRecorded, RunStarted
 from bot.results import EvalResult, IterationSummary, RunSummary, SeedResult

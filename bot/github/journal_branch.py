@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import GitHubError, WorkspaceError
-from bot.github.publish import git_auth_env
+from bot.github.git_remote import git_auth_env
 from bot.redact import scrub
 from bot.workspace import BOT_IDENTITY, git
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import GitHubError
-from bot.github.publish import Publisher, push_branch
+from bot.github.git_remote import push_branch
+from bot.github.publish import Publisher
 from bot.github.render import BODY_LIMIT, STICKY_MARKER, CheckReport, pr_body, pr_title, run_comment
 from bot.journal import (
     BaselineRecorded,
