@@ -14,7 +14,6 @@ the new commit, and ``undo`` rewrites it for the bot commit that is the newest a
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +39,10 @@ from bot.github.render import check_report, pr_body, replace_run_marker, run_com
 from bot.journal import OutcomeRecorded
 from bot.report import md_escape
 from bot.selection import judge_confirmation
-from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, git
+from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, git, parse_candidate_tag
 
 _REVERTS = "This reverts commit "
 #: The run a candidate commit came from, as :mod:`bot.loop` writes it in the commit message.
-_COMMIT_RUN = re.compile(r"\(run (?P<run>[A-Za-z0-9._-]+), iteration (?P<it>\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -141,16 +139,6 @@ class BotCommit:
     run: tuple[str, int] | None = None
 
 
-def commit_run(message: str) -> tuple[str, int] | None:
-    """The (run id, iteration) named in a candidate commit message, or None.
-
-    The last ``(run <id>, iteration <n>)`` counts: the loop writes it after the hypothesis, which is
-    agent text and could imitate it.
-    """
-    found = list(_COMMIT_RUN.finditer(message))
-    return (found[-1]["run"], int(found[-1]["it"])) if found else None
-
-
 def last_bot_commit(repo: Path, base: str, head: str) -> BotCommit | None:
     """The newest commit by the bot on ``base..head`` that is not a revert and not reverted yet.
 
@@ -166,7 +154,7 @@ def last_bot_commit(repo: Path, base: str, head: str) -> BotCommit | None:
     }
     for sha, email, subject, body in entries:
         if email == BOT_EMAIL and _REVERTS not in body and sha not in reverted:
-            return BotCommit(sha, subject, commit_run(f"{subject}\n{body}"))
+            return BotCommit(sha, subject, parse_candidate_tag(f"{subject}\n{body}"))
     return None
 
 

@@ -28,7 +28,7 @@ from bot.patch import diff_summary
 from bot.results import AttemptStatus, EvalResult, RunSummary
 from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
 from bot.verification import INTEGRITY, Verifier, write_json
-from bot.workspace import Workspace
+from bot.workspace import Workspace, candidate_tag
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
 MAX_REPAIRS = 2
@@ -340,7 +340,7 @@ class Loop:
             f"growthhacker: {record.hypothesis[:60]}\n\n"
             f"Hypothesis: {record.hypothesis}\n"
             f"{self.objective.metric}: {improvement:+.1%} on held-out seeds "
-            f"{self.config.evaluate.seeds.confirm} (run {self.run_id}, iteration {winner})\n"
+            f"{self.config.evaluate.seeds.confirm} {candidate_tag(self.run_id, winner)}\n"
         )
         self.ws.commit_candidate(self.branch, record.diff, message, self.policy)
         self.emit(LoopEvent("committed", f"committed the winner on branch {self.branch}", winner))

@@ -10,6 +10,7 @@ Layout inside the target repo (all git-ignored by ``.growthhacker/.gitignore``):
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,22 @@ MAX_FILE_BYTES = 200_000
 BOT_NAME = "growthhacker[bot]"
 BOT_EMAIL = "growthhacker@users.noreply.github.com"
 BOT_IDENTITY = ("-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}")
+_CANDIDATE_TAG = re.compile(r"\(run (?P<run>[A-Za-z0-9._-]+), iteration (?P<it>\d+)\)")
+
+
+def candidate_tag(run_id: str, iteration: int) -> str:
+    """The ``(run <id>, iteration <n>)`` tag a candidate commit message ends with."""
+    return f"(run {run_id}, iteration {iteration})"
+
+
+def parse_candidate_tag(message: str) -> tuple[str, int] | None:
+    """The (run id, iteration) of a candidate commit message, or None.
+
+    The last tag counts: the loop writes it after the hypothesis, which is agent text and could
+    imitate it.
+    """
+    found = list(_CANDIDATE_TAG.finditer(message))
+    return (found[-1]["run"], int(found[-1]["it"])) if found else None
 
 
 def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:

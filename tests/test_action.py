@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.action_command import commit_run, last_bot_commit
+from bot.action_command import last_bot_commit
 from bot.github.publish import STOP_LABEL
 from bot.github.render import parse_run_marker, run_marker
-from bot.workspace import BOT_IDENTITY
+from bot.workspace import BOT_IDENTITY, parse_candidate_tag
 from tests.conftest import git_repo
 from tests.test_action_world import action_world
 from tests.toy import PARAMS
@@ -154,5 +154,5 @@ def test_a_candidate_commit_names_its_run_on_its_last_run_line() -> None:
         "err: +12.0% on held-out seeds [100] (run 20261125-abc, iteration 3)\n"
     )
 
-    assert commit_run(message) == ("20261125-abc", 3)
-    assert commit_run("a human's commit") is None
+    assert parse_candidate_tag(message) == ("20261125-abc", 3)
+    assert parse_candidate_tag("a human's commit") is None
