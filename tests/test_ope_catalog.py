@@ -190,3 +190,15 @@ def test_spec_from_class_marks_the_installed_source() -> None:
     spec = spec_from_class(static, InverseProbabilityWeighting, "installed 9.9")
 
     assert (spec.source, spec.params) == ("installed 9.9", ("lambda_", "estimator_name"))
+
+
+def test_static_markdown_lists_the_scope_rl_pipeline_knobs_with_their_defaults() -> None:
+    text = catalog_markdown(Catalog.static(), libraries=("scope-rl",))
+
+    assert "- `n_steps` on `CreateOPEInput.obtain_whole_inputs`, `CreateOPEInput.build_and_fit_FQE` " \
+           "(default 10000)" in text
+    assert "- `bandwidth` on `OffPolicyEvaluation`, `CumulativeDistributionOPE` (default 1.0)" in text
+
+
+def test_markdown_without_scope_rl_has_no_pipeline_knobs() -> None:
+    assert "pipeline knobs" not in catalog_markdown(Catalog.static(), libraries=("obp",))

@@ -158,7 +158,7 @@ def _catalog(project: Path | None) -> str:
 
 
 def _catalog_key() -> str:
-    from bot.ope import catalog, specs
+    from bot.ope import catalog, pipeline, specs
 
     material = [__version__]
     for distribution in specs.DISTRIBUTIONS.values():
@@ -166,6 +166,6 @@ def _catalog_key() -> str:
             material.append(f"{distribution}=={importlib.metadata.version(distribution)}")
         except importlib.metadata.PackageNotFoundError:
             material.append(f"{distribution}: not installed")
-    for module in (catalog, specs):
+    for module in (catalog, pipeline, specs):
         material.append(hashlib.sha256(Path(str(module.__file__)).read_bytes()).hexdigest())
     return hashlib.sha256("\n".join(material).encode()).hexdigest()[:16]

@@ -4,14 +4,16 @@ It is the no-key default and the baseline every LLM run is compared against. The
 the editable files (``bot.ope.moves``), scores every possible move with an OPE prior, adjusts the
 scores with the journal (never repeat a hypothesis; exploit an improvement by tuning on top of it;
 explore untried estimator families first) and with human hints (as data: a hint can only boost
-moves whose class or knob it names), and picks the best. The Coder replays the chosen edits on the
-exact current text and adds imports, so the diff touches only what the move changes.
+moves whose class or knob it names), demotes moves whose expected runtime would break a runtime
+guardrail (counting what stacked improvements already spent), and picks the best. The Coder replays
+the chosen edits on the exact current text and adds imports, so the diff touches only what the move
+changes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.agents.base import (
@@ -25,7 +27,9 @@ from bot.agents.base import (
 from bot.errors import AgentError
 from bot.ope.catalog import Catalog
 from bot.ope.edit import add_import, locate, remove_unused_import
+from bot.ope.knobs import Budget, rescore, runtime_budget, spent_runtime
 from bot.ope.moves import Edit, Import, Move, Survey, combine, decode_details, survey
+from bot.ope.pipeline import PIPELINE_NAMES
 from bot.ope.specs import Library
 from bot.patch import make_diff
 from bot.results import Attempt
@@ -33,12 +37,17 @@ from bot.results import Attempt
 NAME = "heuristic"
 #: Score added to moves that tune on top of an improvement, by kind.
 _EXPLOIT = {"estimator-knob": 60.0, "estimator-swap": 60.0, "reward-knob": 50.0, "reward-swap": 50.0,
-            "folds": 25.0}
+            "folds": 25.0, "value-model": 50.0, "kernel": 40.0, "data-handling": 50.0}
 _HINT_BOOST = 40.0
 #: Prior of "best improvement plus a reward-model change" before the exploitation boost.
 _COMBINED_PRIOR = 45.0
 #: Penalties for a swap target tried before: without gain (class, family), failed or improved.
 _SAME_CLASS, _SAME_FAMILY, _SPENT_CLASS = 30.0, 12.0, 50.0
+#: A move expected to cost more runtime than a runtime guardrail allows (it would most likely fail).
+_OVER_BUDGET = 100.0
+#: A pipeline knob that matters less than this for the estimators in use is not worth an iteration
+#: on top of an improvement.
+_RELEVANT = 20.0
 _KIND_WORDS = {
     "reward-swap": ("reward model", "regression model", "regression", "reward"),
     "reward-knob": ("reward model", "regression model", "regression", "reward"),
@@ -82,14 +91,18 @@ class HeuristicAnalyzer:
         found = survey(context.files, self.catalog)
         tried = {_norm(a.hypothesis) for a in context.attempts}
         plan = _journal_plan(context.attempts, found, context.files)
+        budget = runtime_budget((g.metric, g.max_regression, g.goal) for g in context.guardrails)
         candidates = [m for m in (*found.moves, *plan.extra) if _norm(m.hypothesis) not in tried]
+        # Runtime against the baseline: improvements stacked into the files may have spent some already.
+        spent = spent_runtime(found.moves, (a.hypothesis for a in context.attempts))
+        candidates = [replace(m, cost=m.cost * spent) for m in candidates]
         scored = sorted(
-            (_score(m, context.hints, found, plan) for m in dict.fromkeys(candidates)),
+            (_score(m, context.hints, found, plan, budget) for m in dict.fromkeys(candidates)),
             key=lambda s: (-s.score, s.move.hypothesis),
         )
-        prompt = _render_prompt(context, found, plan.mode, scored, len(tried))
+        prompt = _render_prompt(context, found, plan.mode, scored, len(tried), budget)
         if not scored:
-            calls = sum(len(s.calls) + len(s.fold_calls) for s in found.scans)
+            calls = sum(len(s.calls) + len(s.fold_calls) + len(s.pipeline_calls) for s in found.scans)
             raise AgentError(
                 f"heuristic agent has no untried move: {len(tried)} hypotheses tried, "
                 f"{calls} OPE calls found in {len(found.scans)} editable Python files; "
@@ -163,13 +176,20 @@ def _journal_plan(attempts: Sequence[Attempt], found: Survey, files: dict[str, s
     if base is None:
         return plan
     extra = found.swap_variants(base)
+    # The base files may not use the reward model (or the estimator a knob acts through) yet, so those
+    # moves scored low there: rank them as they would score after the base move and give them the
+    # prior of a change that matters.
+    ranked: list[tuple[float, Move]] = []
     if base.kind.startswith("reward") or (base.spec is not None and base.spec.needs_reward_model):
-        # The base files may not use the reward model yet, so its moves scored low there: rank them
-        # among themselves and give them the prior of a reward-model move that matters.
-        others = sorted((m for m in found.moves if m.kind in ("reward-swap", "reward-knob", "folds")),
-                        key=lambda m: (-m.score, m.hypothesis))
-        combos = [c for c in (combine(base, m) for m in others) if c is not None]
-        extra += [replace(c, score=_COMBINED_PRIOR - 0.5 * rank) for rank, c in enumerate(combos)]
+        ranked += [(m.score, m) for m in found.moves
+                   if m.kind in ("reward-swap", "reward-knob", "folds") and not m.knob]
+    after = found.used.after(base.call.spec if base.call else None, base.spec) \
+        if base.kind == "estimator-swap" else found.used
+    knobbed = [(rescore(m, found.used, after), m) for m in found.moves if m.knob]
+    ranked += [(score, m) for score, m in knobbed if score >= _RELEVANT]
+    others = [m for _, m in sorted(ranked, key=lambda r: (-r[0], r[1].hypothesis))]
+    combos = [c for c in (combine(base, m) for m in others) if c is not None]
+    extra += [replace(c, score=_COMBINED_PRIOR - 0.5 * rank) for rank, c in enumerate(combos)]
     return replace(plan, mode="exploit-combined", extra=tuple(extra), weight=weight)
 
 
@@ -194,30 +214,36 @@ def _targets(hypothesis: str) -> set[str]:
     return {named or written for written, named in _TARGET.findall(hypothesis)}
 
 
-def _tried(attempts: Iterable[Attempt], found: Survey) -> _Plan:
+def _tried(attempts: Sequence[Attempt], found: Survey) -> _Plan:
     """An explore plan that knows which classes were swapped to, and how that went."""
     no_gain: set[str] = set()
     spent: set[str] = set()
     refused: set[str] = set()
+    behind: set[str] = set()
+    top = max((a.improvement or 0.0 for a in attempts if a.status == "improved"), default=0.0)
     for a in attempts:
         for name in _targets(a.hypothesis):
             (no_gain if a.status == "no_gain" else spent).add(name)
             if "guardrail" in (a.failure_reason or ""):
                 refused.add(name)
+            if a.status == "improved" and (a.improvement or 0.0) < top:
+                behind.add(name)
     heavy = {m.target for m in found.moves if m.kind == "reward-swap" and m.spec is not None and m.spec.heavy}
-    # Families come from the moves on offer (their classes are in the libraries the files use).
+    # Families come from the moves on offer (their classes are in the libraries the files use). An
+    # improvement smaller than the best gained nothing over it: its family waits as well.
     family = {m.target: m.family for m in found.moves if m.kind == "estimator-swap"}
-    families = {family[name] for name in no_gain if name in family}
+    families = {family[name] for name in no_gain | behind if name in family}
     return _Plan("explore", no_gain=frozenset(no_gain), spent=frozenset(spent),
                  families=frozenset(families), heavy_refused=bool(refused & heavy))
 
 
-def _score(move: Move, hints: Sequence[str], found: Survey, plan: _Plan) -> _Scored:
+def _score(move: Move, hints: Sequence[str], found: Survey, plan: _Plan, budget: Budget | None) -> _Scored:
     score = move.score
     notes: list[str] = []
     exploit = (plan.mode == "exploit-combined" and move in plan.extra) or (
         plan.mode == "exploit-stacked"
         and ((move.kind == "estimator-knob" and move.target in plan.focus)
+             or (move.knob != "" and move.score >= _RELEVANT)
              or (move.kind in ("reward-swap", "reward-knob", "folds") and found.reward_in_use))
     )
     if exploit and plan.weight > 0:
@@ -236,6 +262,9 @@ def _score(move: Move, hints: Sequence[str], found: Survey, plan: _Plan) -> _Sco
         if plan.heavy_refused and move.spec is not None and move.spec.heavy:
             score -= _SAME_CLASS
             notes.append("a tree-ensemble reward model broke a guardrail")
+    if budget is not None and move.cost > budget.factor:
+        score -= _OVER_BUDGET
+        notes.append(f"~{move.cost:g}x runtime, over the {budget.metric} guardrail (+{budget.allowed:.0%})")
     if _hinted(move, hints):
         score += _HINT_BOOST
         notes.append("named in a hint")
@@ -252,7 +281,8 @@ def _hinted(move: Move, hints: Sequence[str]) -> bool:
 
 
 def _render_prompt(
-    context: AnalyzerContext, found: Survey, mode: str, scored: list[_Scored], n_tried: int
+    context: AnalyzerContext, found: Survey, mode: str, scored: list[_Scored], n_tried: int,
+    budget: Budget | None,
 ) -> str:
     obj = context.objective
     lines = [
@@ -268,10 +298,14 @@ def _render_prompt(
         if scan.error:
             lines.append(f"- {scan.path}: skipped ({scan.error})")
             continue
-        for call in (*scan.calls, *scan.fold_calls):
-            what = call.spec.name if call.spec else "cross-fitting"
+        for call in (*scan.calls, *scan.fold_calls, *scan.pipeline_calls):
+            what = call.spec.name if call.spec else "scope-rl pipeline" if call.name in PIPELINE_NAMES \
+                else "cross-fitting"
             lines.append(f"- {scan.path}:{call.line} `{' '.join(call.text.split())[:90]}` ({what})")
     lines += ["", f"Reward-model predictions: {found.rewards or 'no sign of them (DM/DR moves demoted)'}"]
+    if budget is not None:
+        lines.append(f"Runtime budget: moves expected to cost more than {budget.factor:g}x are demoted "
+                     f"({budget.metric} may regress by {budget.allowed:.0%})")
     lines += ["", "## Journal (best first)"]
     journal = [f"- [{a.status}{_pct(a.improvement)}] {a.hypothesis}" for a in context.attempts]
     lines += journal or ["- (empty)"]

@@ -19,6 +19,7 @@ import io
 import warnings
 from types import ModuleType
 
+from bot.ope.pipeline import PIPELINE_CALLS, PIPELINE_KNOBS, PIPELINE_MODULE, PipelineCall
 from bot.ope.specs import DISTRIBUTIONS, ROOTS, Knob, Library, Scalar, Spec, static_specs
 
 LIBRARIES: tuple[Library, ...] = ("obp", "scope-rl", "sklearn")
@@ -52,6 +53,13 @@ class Catalog:
         if not self.use_installed:
             return "static"
         return library_source(library)
+
+    def pipeline_calls(self) -> tuple[PipelineCall, ...]:
+        """scope-rl's knob-taking pipeline calls, with the installed version's parameters and defaults.
+
+        A call the installed version lacks is left out; the static list (scope-rl 0.2.1) is the fallback.
+        """
+        return installed_pipeline_calls() if self.use_installed else PIPELINE_CALLS
 
     def lookup(self, library: Library, name: str) -> list[tuple[Spec, bool]]:
         """Specs whose class name (or legacy name, flagged True) is ``name``; empty if none."""
@@ -95,6 +103,40 @@ def installed_specs(library: Library) -> tuple[Spec, ...]:
     if source.startswith("static"):
         return tuple(dataclasses.replace(s, source=source) for s in static_specs(library))
     return tuple(_introspect(spec, source) for spec in static_specs(library))
+
+
+@functools.cache
+def installed_pipeline_calls() -> tuple[PipelineCall, ...]:
+    """``PIPELINE_CALLS`` read from the installed scope-rl (the static list if it does not import)."""
+    source = library_source("scope-rl")
+    module = _quiet_import(PIPELINE_MODULE) if source.startswith("installed") else source
+    if isinstance(module, str):
+        return PIPELINE_CALLS
+    out: list[PipelineCall] = []
+    for call in PIPELINE_CALLS:
+        owner = getattr(module, call.owner or call.name, None)
+        target = getattr(owner, call.name, None) if call.owner else owner
+        if target is None:
+            continue
+        params, _, defaults = _callable_parameters(target, method=call.owner is not None)
+        known = tuple((p, defaults[p]) for p in params if p in defaults)
+        out.append(dataclasses.replace(call, params=params, defaults=known, source=source))
+    return tuple(out)
+
+
+def _callable_parameters(
+    target: object, method: bool
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Scalar]]:
+    if not method and inspect.isclass(target):
+        return init_parameters(target)
+    try:
+        signature = inspect.signature(target)  # type: ignore[arg-type]  # any callable
+    except (TypeError, ValueError):
+        return (), (), {}
+    params = [p for p in signature.parameters.values()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
+    defaults = {p.name: p.default for p in params if p.default is not p.empty and _is_scalar(p.default)}
+    return tuple(p.name for p in params), tuple(p.name for p in params if p.default is p.empty), defaults
 
 
 def _import_root(library: Library) -> ModuleType | str:
@@ -210,7 +252,22 @@ def catalog_markdown(
                 f"| {s.name} | {where} | {family} | {needs} | {_knobs_text(s)} | {s.description} |"
             )
         lines.append("")
+    if "scope-rl" in libraries:
+        lines += _pipeline_lines(catalog)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _pipeline_lines(catalog: Catalog) -> list[str]:
+    """scope-rl's pipeline knobs as a short list (keyword, where it goes, library default, effect)."""
+    calls = {c.name: c for c in catalog.pipeline_calls()}
+    lines = ["### scope-rl pipeline knobs (keyword arguments of the calls around the estimators)"]
+    for knob in PIPELINE_KNOBS:
+        where = [c for name in knob.calls if (c := calls.get(name)) is not None and knob.keyword in c.params]
+        if where:
+            names = ", ".join(f"`{c.owner + '.' if c.owner else ''}{c.name}`" for c in where)
+            default = where[0].default(knob.keyword)
+            lines.append(f"- `{knob.keyword}` on {names} (default {default!r}): {knob.help}")
+    return [*lines, ""]
 
 
 def _knobs_text(spec: Spec) -> str:

@@ -176,3 +176,61 @@ def remove_unused_import(text: str, name: str) -> str:
             cut = (spans[i][0], spans[i + 1][0]) if i + 1 < len(spans) else (spans[i - 1][1], spans[i][1])
             return text[: cut[0]] + text[cut[1] :]
     return text
+
+
+def merge_replacements(a: tuple[int, str, str], b: tuple[int, str, str]) -> tuple[int, str, str] | None:
+    """Two overlapping replacements ``(start, old, new)`` of one text as one, or None on a conflict.
+
+    The union of both ``old`` spans is rebuilt from the two, each replacement is reduced to the
+    characters it really changes, and both are applied if those do not overlap (two insertions at one
+    point go in order: ``a``'s first). None if the ``old`` texts disagree where they overlap or both
+    change the same characters.
+    """
+    first, second = sorted((a, b), key=lambda r: r[0])
+    start = first[0]
+    offset = second[0] - start
+    tail = offset + len(second[1]) - len(first[1])
+    union = first[1] + (second[1][len(second[1]) - tail :] if tail > 0 else "")
+    if union[offset : offset + len(second[1])] != second[1]:
+        return None
+    changes = [
+        _changed(union, first[2] + union[len(first[1]) :]),
+        _changed(union, union[:offset] + second[2] + union[offset + len(second[1]) :]),
+    ]
+    if first is not a:
+        changes.reverse()  # the caller's order decides between two insertions at one point
+    (s1, e1, t1), (s2, e2, t2) = changes
+    if s1 < e2 and s2 < e1:
+        return None
+    if s1 == e1 == s2 == e2:
+        return start, union, union[:s1] + t1 + t2 + union[s1:]
+    merged = union
+    # Right to left, so the earlier change's positions stay valid.
+    for s, e, t in sorted(changes, key=lambda c: (c[0], c[1]), reverse=True):
+        merged = merged[:s] + t + merged[e:]
+    return start, union, merged
+
+
+def _changed(old: str, new: str) -> tuple[int, int, str]:
+    """The smallest ``(start, end, text)`` with ``old[:start] + text + old[end:] == new`` that starts
+    and ends on token boundaries (``500`` → ``5000`` replaces the number, never appends a digit)."""
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    # A change that starts (ends) inside a token takes the whole token: a digit appended to a number
+    # is a new number, not an insertion two other changes could both make.
+    if any(_is_token_char(t[prefix : len(t) - suffix][:1]) for t in (old, new)):
+        while prefix > 0 and _is_token_char(old[prefix - 1]):
+            prefix -= 1
+    if any(_is_token_char(t[prefix : len(t) - suffix][-1:]) for t in (old, new)):
+        while suffix > 0 and _is_token_char(old[len(old) - suffix]):
+            suffix -= 1
+    return prefix, len(old) - suffix, new[prefix : len(new) - suffix]
+
+
+def _is_token_char(char: str) -> bool:
+    return char != "" and (char.isalnum() or char in "_.")

@@ -4,20 +4,21 @@ A move is a small, concrete edit: swap an estimator for another of the same libr
 type, tune one knob, swap or tune the reward model, change the cross-fitting folds. Each carries a
 prior score (OPE knowledge: e.g. DR-family and self-normalised estimators before DM when the
 baseline is plain IPW) and a hypothesis text that names the file, the call and the change without
-line numbers, so the same move always reads the same and a journal can tell it was tried.
+line numbers, so the same move always reads the same and a journal can tell it was tried. Moves on
+scope-rl's pipeline knobs (FQE steps and folds, kernel bandwidth, reward after done) come from
+``bot.ope.knobs``; the move type itself lives in ``bot.ope.proposal`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
-from bot.agents.base import Persona
 from bot.ope.catalog import Catalog
 from bot.ope.edit import rewrite_call
+from bot.ope.knobs import InUse, in_use, pipeline_moves, skip_unused_fqe
+from bot.ope.proposal import Edit, Import, Move, MoveKind, combine, decode_details
 from bot.ope.scan import CallSite, FileScan, reward_evidence, scan_file
 from bot.ope.specs import (
     DEFAULT_RANDOM_STATE,
@@ -30,82 +31,16 @@ from bot.ope.specs import (
     Spec,
 )
 
-MoveKind = Literal["estimator-swap", "estimator-knob", "reward-swap", "reward-knob", "folds"]
-_PERSONA: dict[MoveKind, Persona] = {
-    "estimator-swap": "estimator",
-    "estimator-knob": "hyperparameter",
-    "reward-swap": "regression-model",
-    "reward-knob": "regression-model",
-    "folds": "data-handling",
-}
+__all__ = ["Edit", "Import", "Move", "MoveKind", "Survey", "combine", "decode_details", "survey"]
+
 _FOLDS_EFFECT = (
     "More folds: each fold's reward model trains on more data and cross-fitting keeps a round's own "
     "reward out of its prediction; fewer folds fit faster. Costs one model fit per fold."
 )
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace ``old`` (found at ``start``) with ``new`` in ``file``."""
-
-    file: str
-    start: int
-    end: int
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class Import:
-    """Make ``from module import name`` available in ``file``."""
-
-    file: str
-    module: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Move:
-    """One candidate change, ready for the Coder."""
-
-    kind: MoveKind
-    hypothesis: str
-    plan: str
-    expected_effect: str
-    score: float
-    edits: tuple[Edit, ...]
-    imports: tuple[Import, ...] = ()
-    #: The class the move swaps to, or the class whose knob it tunes.
-    target: str = ""
-    family: str = ""
-    #: Words a human hint may mention to boost this move.
-    keywords: tuple[str, ...] = ()
-    call: CallSite | None = field(default=None, compare=False)
-    spec: Spec | None = field(default=None, compare=False)
-
-    @property
-    def persona(self) -> Persona:
-        """The Analyzer persona this kind of move belongs to."""
-        return _PERSONA[self.kind]
-
-    def details(self) -> dict[str, str]:
-        """The move as JSON strings for ``Analysis.details`` (what the Coder needs)."""
-        return {
-            "kind": self.kind,
-            "target": self.target,
-            "edits": json.dumps([e.__dict__ for e in self.edits]),
-            "imports": json.dumps([i.__dict__ for i in self.imports]),
-        }
-
-
-def decode_details(details: Mapping[str, str]) -> tuple[list[Edit], list[Import]]:
-    """The edits and imports encoded by :meth:`Move.details`.
-
-    Raises KeyError, ValueError or TypeError if the details were not written by a Move.
-    """
-    edits = [Edit(**e) for e in json.loads(details["edits"])]
-    imports = [Import(**i) for i in json.loads(details.get("imports", "[]"))]
-    return edits, imports
+#: Swapping to a continuous-action estimator that weights by kernel-smoothed densities: the weights
+#: multiply over the horizon (1e13–1e66 measured on scope-rl's BasicEnv). Unbounded (plain IS/DR)
+#: ones go below every self-normalised alternative.
+_KERNEL_PENALTY, _KERNEL_SN_PENALTY = 40.0, 10.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +55,8 @@ class Survey:
     reward_in_use: bool
     #: (called name, keyword) pairs passed anywhere in the files.
     call_keywords: frozenset[tuple[str, str]]
+    #: The scope-rl estimators constructed (what pipeline knobs act through).
+    used: InUse = field(default_factory=lambda: InUse(()))
     moves: tuple[Move, ...] = ()
 
     def swap_variants(self, move: Move) -> list[Move]:
@@ -131,9 +68,16 @@ class Survey:
         for knob in move.spec.knobs:
             for i, value in enumerate(knob.values):
                 variant = _swap(scan, move.call, move.spec, {knob.name: value})
+                if variant is not None:
+                    variant = self.without_unused_fqe(variant)
                 if variant is not None and variant.edits != move.edits:
                     out.append(replace(variant, score=40 - 0.5 * i))
         return out
+
+    def without_unused_fqe(self, move: Move) -> Move:
+        """``move`` plus switching off FQE fitting that no estimator needs after it (see ``knobs``)."""
+        calls = {c.name: c for c in self.catalog.pipeline_calls()}
+        return skip_unused_fqe(move, self.scans, calls, self.used)
 
 
 def survey(files: Mapping[str, str], catalog: Catalog) -> Survey:
@@ -143,8 +87,9 @@ def survey(files: Mapping[str, str], catalog: Catalog) -> Survey:
     base = Survey(
         scans=scans, catalog=catalog, rewards=reward_evidence(list(scans)),
         reward_in_use=any(c.spec is not None and c.spec.needs_reward_model for c in calls),
-        call_keywords=frozenset(k for s in scans for k in s.call_keywords),
+        call_keywords=frozenset(k for s in scans for k in s.call_keywords), used=in_use(scans),
     )
+    pipeline = {c.name: c for c in catalog.pipeline_calls()}
     moves: list[Move] = []
     for scan in scans:
         for call in scan.calls:
@@ -156,20 +101,10 @@ def survey(files: Mapping[str, str], catalog: Catalog) -> Survey:
             moves += _knob_moves(base, scan, call)
         for call in scan.fold_calls:
             moves += _fold_moves(base, scan, call)
+        for call in scan.pipeline_calls:
+            if call.name in pipeline:
+                moves += pipeline_moves(scan, call, pipeline[call.name], base.used)
     return replace(base, moves=tuple(moves))
-
-
-def combine(first: Move, second: Move) -> Move | None:
-    """Both moves as one (``second`` on top of ``first``), or None if their edits overlap."""
-    for a in first.edits:
-        for b in second.edits:
-            if a.file == b.file and a.start < b.end and b.start < a.end:
-                return None
-    imports = tuple(dict.fromkeys(first.imports + second.imports))
-    return replace(
-        second, hypothesis=f"{first.hypothesis} Plus: {second.hypothesis}",
-        plan=f"{first.plan}; then {second.plan}", edits=first.edits + second.edits, imports=imports,
-    )
 
 
 def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
@@ -190,7 +125,9 @@ def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Mov
             score -= 60  # likely crashes: nothing in the files computes reward predictions
         if src.family in ("dr", "dm") and target.family == "ipw":
             score -= 25  # giving up a reward model that is already there rarely helps
-        out.append(replace(move, score=score))
+        if target.action_type == "continuous" and target.family != "dm":
+            score -= _KERNEL_SN_PENALTY if target.self_normalized else _KERNEL_PENALTY
+        out.append(replace(survey.without_unused_fqe(move), score=score))
     return out
 
 

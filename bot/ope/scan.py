@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from bot.ope.catalog import LIBRARIES, Catalog, known_names
+from bot.ope.pipeline import METHOD_NAMES, PIPELINE_NAMES
 from bot.ope.specs import FOLDS_KEYWORD, ROOTS, Library, Spec
 
 
@@ -91,6 +92,19 @@ class CallSite:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A module-level ``NAME = <literal>`` assigned once: a knob a call may take by name."""
+
+    name: str
+    start: int
+    end: int
+    value_start: int
+    value_end: int
+    #: The whole statement's text.
+    text: str
+
+
+@dataclass(frozen=True)
 class FileScan:
     """What one file holds: catalog calls, cross-fitting calls, imports and names."""
 
@@ -98,6 +112,9 @@ class FileScan:
     text: str
     calls: tuple[CallSite, ...] = ()
     fold_calls: tuple[CallSite, ...] = ()
+    #: scope-rl calls that take pipeline knobs (``OffPolicyEvaluation``, ``obtain_whole_inputs`` …).
+    pipeline_calls: tuple[CallSite, ...] = ()
+    constants: tuple[Constant, ...] = ()
     #: Local name → dotted origin, from the file's imports.
     bindings: tuple[tuple[str, str], ...] = ()
     #: Every name defined or imported at module level (to avoid shadowing with a new import).
@@ -113,6 +130,10 @@ class FileScan:
     def binding(self, local: str) -> str | None:
         """The dotted origin of a local name, or None."""
         return next((origin for name, origin in self.bindings if name == local), None)
+
+    def constant(self, name: str) -> Constant | None:
+        """The module-level literal constant ``name``, or None."""
+        return next((c for c in self.constants if c.name == name), None)
 
 
 def scan_file(path: str, text: str, catalog: Catalog) -> FileScan:
@@ -131,6 +152,7 @@ def scan_file(path: str, text: str, catalog: Catalog) -> FileScan:
     names = known_names()
     calls: list[CallSite] = []
     folds: list[CallSite] = []
+    pipeline: list[CallSite] = []
     enabled: set[str] = set()
     call_keywords: set[tuple[str, str]] = set()
     identifiers: set[str] = set()
@@ -143,8 +165,15 @@ def scan_file(path: str, text: str, catalog: Catalog) -> FileScan:
             continue
         enabled.update(k.arg for k in node.keywords if k.arg and not _is_off(k.value))
         callee = _dotted(node.func)
-        called = callee.rsplit(".", 1)[-1] if callee else ""
+        called = _called(node.func)
         call_keywords.update((called, k.arg) for k in node.keywords if k.arg)
+        resolved = _qualify(callee, bound).rsplit(".", 1)[-1] if callee else called
+        if resolved in PIPELINE_NAMES and not _has_star(node):
+            written = callee or " ".join(text[slice(*index.span(node.func))].split())
+            site = _site(path, text, index, node, written, _qualify(written, bound) if callee else written)
+            if _is_scope_rl_pipeline(site, roots):
+                pipeline.append(site)
+            continue
         if callee is None or _has_star(node):
             continue
         qualified = _qualify(callee, bound)
@@ -159,7 +188,8 @@ def scan_file(path: str, text: str, catalog: Catalog) -> FileScan:
         if site.keyword(FOLDS_KEYWORD) is not None:
             folds.append(site)
     return FileScan(
-        path=path, text=text, calls=_number(calls), fold_calls=_number(folds), bindings=bindings,
+        path=path, text=text, calls=_number(calls), fold_calls=_number(folds),
+        pipeline_calls=_number(pipeline), constants=_constants(tree, index, text), bindings=bindings,
         defined=frozenset(_defined(tree)), call_keywords=frozenset(call_keywords),
         disabled=frozenset({k for _, k in call_keywords} - enabled),
         identifiers=frozenset(identifiers),
@@ -189,6 +219,54 @@ def _defined(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
     return names
+
+
+def _constants(tree: ast.Module, index: LineIndex, text: str) -> tuple[Constant, ...]:
+    """Module-level names bound exactly once, to a literal (``N_STEPS = 500``)."""
+    counts: dict[str, int] = {}
+    found: list[Constant] = []
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                counts[target.id] = counts.get(target.id, 0) + 1
+        value = getattr(node, "value", None)
+        name = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+        if isinstance(node, ast.Assign | ast.AnnAssign) and name is not None and value is not None \
+                and _is_literal(value):
+            start, end = index.span(node)
+            vs, ve = index.span(value)
+            found.append(Constant(name.id, start, end, vs, ve, text[start:end]))
+    return tuple(c for c in found if counts[c.name] == 1)
+
+
+def _is_literal(value: ast.expr) -> bool:
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _called(func: ast.expr) -> str:
+    """The called function's own name: ``f`` for ``f(…)``, ``m`` for ``anything.m(…)``."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_scope_rl_pipeline(site: CallSite, roots: set[str]) -> bool:
+    """A ``CreateOPEInput`` method on any receiver, or a scope-rl class (obp has an
+    ``OffPolicyEvaluation`` too: an unresolved name counts only in a file that imports scope_rl, not obp)."""
+    if site.name in METHOD_NAMES:
+        return True
+    if "." in site.qualified:
+        return site.qualified.split(".", 1)[0] == ROOTS["scope-rl"]
+    return ROOTS["scope-rl"] in roots and ROOTS["obp"] not in roots
 
 
 def _is_off(value: ast.expr) -> bool:
