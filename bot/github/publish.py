@@ -236,7 +236,8 @@ class Publisher:
             issue = self.repo.get_issue(number)
             stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c)), key=lambda c: c.id)
             for duplicate in stickies[1:]:
-                duplicate.delete()
+                with contextlib.suppress(UnknownObjectException):  # a concurrent run deleted it first
+                    duplicate.delete()
             if stickies:
                 try:
                     stickies[0].edit(text)

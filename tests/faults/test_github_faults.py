@@ -177,6 +177,31 @@ def concurrent_runs(scene: Scene) -> None:
     assert len(scene.sticky_comments(number)) == 1
 
 
+def concurrent_runs_with_duplicates(scene: Scene) -> None:
+    number = publish(scene.world, scene.summary)
+    seeding = Publisher(client(scene.world.fake, []), REPOSITORY)
+    for index in range(3):  # duplicates a crashed race left behind: every run below lists and deletes them
+        seeding.reply(number, f"{STICKY_MARKER}\nleftover {index}")
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def one_run(index: int) -> None:
+        publisher = Publisher(client(scene.world.fake, []), REPOSITORY)
+        barrier.wait()
+        try:
+            publisher.upsert_sticky_comment(number, f"run {index}")
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(scene.sticky_comments(number)) == 1
+
+
 ROWS: list[tuple[str, Callable[[Scene], None], str]] = [
     ("server_error_5xx", server_error, "retried"),
     ("primary_rate_limit_reset_header", primary_rate_limit, "retried"),
@@ -186,6 +211,7 @@ ROWS: list[tuple[str, Callable[[Scene], None], str]] = [
     ("push_rejected_non_fast_forward", push_rejected, "refused"),
     ("comment_body_over_the_size_limit", body_over_the_limit, "truncated"),
     ("concurrent_runs_on_one_pr", concurrent_runs, "converged"),
+    ("concurrent_runs_delete_the_same_duplicates", concurrent_runs_with_duplicates, "converged"),
 ]
 
 
