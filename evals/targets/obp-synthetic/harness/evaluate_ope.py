@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,4 +86,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    # Skip the interpreter's shutdown: tearing down torch, scipy and pandas takes ~1.3 s per evaluation
+    # here and does nothing the evaluation needs (the metrics file is closed; the output is flushed).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
