@@ -153,11 +153,9 @@ def body_over_the_limit(scene: Scene) -> None:
         assert f"The full report is in [the workflow run]({RUN_URL})" in text
 
 
-def concurrent_runs(scene: Scene) -> None:
-    number = publish(scene.world, scene.summary)
-    for comment in scene.world.fake.comments_on(number):
-        scene.world.fake.delete_comment(comment["id"])  # every run below starts with no sticky comment
-    barrier = threading.Barrier(6)
+def race_sticky_upserts(scene: Scene, number: int, runs: int) -> None:
+    """``runs`` publishers upsert the sticky comment at the same moment; exactly one must remain."""
+    barrier = threading.Barrier(runs)
     errors: list[BaseException] = []
 
     def one_run(index: int) -> None:
@@ -168,13 +166,20 @@ def concurrent_runs(scene: Scene) -> None:
         except BaseException as exc:  # reported below, not lost in the thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=one_run, args=(i,)) for i in range(6)]
+    threads = [threading.Thread(target=one_run, args=(i,)) for i in range(runs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     assert len(scene.sticky_comments(number)) == 1
+
+
+def concurrent_runs(scene: Scene) -> None:
+    number = publish(scene.world, scene.summary)
+    for comment in scene.world.fake.comments_on(number):
+        scene.world.fake.delete_comment(comment["id"])  # every run below starts with no sticky comment
+    race_sticky_upserts(scene, number, runs=6)
 
 
 def concurrent_runs_with_duplicates(scene: Scene) -> None:
@@ -182,24 +187,7 @@ def concurrent_runs_with_duplicates(scene: Scene) -> None:
     seeding = Publisher(client(scene.world.fake, []), REPOSITORY)
     for index in range(3):  # duplicates a crashed race left behind: every run below lists and deletes them
         seeding.reply(number, f"{STICKY_MARKER}\nleftover {index}")
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def one_run(index: int) -> None:
-        publisher = Publisher(client(scene.world.fake, []), REPOSITORY)
-        barrier.wait()
-        try:
-            publisher.upsert_sticky_comment(number, f"run {index}")
-        except BaseException as exc:  # reported below, not lost in the thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one_run, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(scene.sticky_comments(number)) == 1
+    race_sticky_upserts(scene, number, runs=4)
 
 
 ROWS: list[tuple[str, Callable[[Scene], None], str]] = [
