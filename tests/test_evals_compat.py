@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -57,17 +58,23 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """Each scope-rl compatibility module probed in its own fresh interpreter."""
-    procs = {}
-    for target, module in SCOPE_COMPAT.items():
-        cwd = tmp_path_factory.mktemp(target)
-        procs[target] = subprocess.Popen([sys.executable, "-W", "ignore", "-c", PROBE,
-                                          str(target_dir(target) / module)], cwd=cwd,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    commands = {target: [sys.executable, "-W", "ignore", "-c", PROBE, str(target_dir(target) / module)]
+                for target, module in SCOPE_COMPAT.items()}
+    return run_probes(commands, tmp_path_factory)
+
+
+def run_probes(commands: dict[str, list[str]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run every command at once, each in a fresh directory; the JSON each prints on its last line."""
+    procs = {
+        name: subprocess.Popen(command, cwd=tmp_path_factory.mktemp(name), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        for name, command in commands.items()
+    }
     results = {}
-    for target, proc in procs.items():
+    for name, proc in procs.items():
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
-        results[target] = json.loads(out.strip().splitlines()[-1])
+        results[name] = json.loads(out.strip().splitlines()[-1])
     return results
 
 

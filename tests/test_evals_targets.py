@@ -16,6 +16,7 @@ from bot.agents.heuristic import make_heuristic_agent
 from bot.config import load_config
 from bot.patch import PathPolicy
 from evals.targets import list_targets, prepare_repo, target_dir
+from tests.test_evals_compat import run_probes
 
 #: target → (harness entry point, editable pipeline module)
 LAYOUT = {
@@ -154,18 +155,10 @@ print(json.dumps({"differ": differ, "refused": refused, "runs": [harness.run(1),
 def harness_probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Each scope-rl harness probed in its own fresh interpreter, both at once (~15 s on 2 idle cores):
     their scope-rl imports and numpy shims must not leak into the test process."""
-    procs = {}
-    for target, (directory, module) in SCOPE_HARNESS.items():
-        command = [sys.executable, "-B", "-W", "ignore", "-c", HARNESS_PROBE,
-                   str(target_dir(target) / directory), module]
-        procs[target] = subprocess.Popen(command, cwd=tmp_path_factory.mktemp(target), stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True)
-    results = {}
-    for target, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-3000:]
-        results[target] = json.loads(out.strip().splitlines()[-1])
-    return results
+    commands = {target: [sys.executable, "-B", "-W", "ignore", "-c", HARNESS_PROBE,
+                         str(target_dir(target) / directory), module]
+                for target, (directory, module) in SCOPE_HARNESS.items()}
+    return run_probes(commands, tmp_path_factory)
 
 
 @pytest.mark.slow

@@ -20,8 +20,8 @@ from bot.ope.edit import merge_replacements
 from bot.ope.knobs import runtime_budget
 from bot.ope.moves import Move, combine, survey
 from bot.ope.pipeline import PIPELINE_CALLS
-from bot.patch import PathPolicy, plan_patch
 from bot.results import Attempt, AttemptStatus
+from tests.test_heuristic import apply
 
 # The Direct Method alone: its estimate is the FQE value, trained for 500 of scope-rl's default 10,000 steps.
 DM_ONLY = '''from scope_rl.ope import CreateOPEInput, OffPolicyEvaluation
@@ -79,19 +79,6 @@ def attempt(
 ) -> Attempt:
     return Attempt(run_id="run", iteration=iteration, hypothesis=analysis.hypothesis,
                    persona=analysis.persona, diff=diff, status=status, improvement=gain)
-
-
-def apply(diff: str, files: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """The files after the diff, applied by the real patch engine to a real tree."""
-    for path, text in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text, encoding="utf-8")
-    planned = plan_patch(diff, tmp_path, PathPolicy(editable=("**/*.py",), protected=()))
-    after = dict(files)
-    for edit in planned.edits:
-        assert edit.after is not None
-        after[edit.path] = edit.after
-    return after
 
 
 def as_analysis(move: Move) -> Analysis:
