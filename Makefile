@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck evals clean
+.PHONY: install demo test test-fast lint typecheck evals clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2
+
+# The quick lane while working: every test not marked slow (no real OPE run, no end-to-end world).
+test-fast: install
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

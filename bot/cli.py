@@ -18,20 +18,20 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import __version__
-from bot.action import perform
-from bot.action_session import prepare
-from bot.action_verify import evaluate_refs
 from bot.agents.factory import Framework, make_agent
 from bot.config import CONFIG_FILE, load_config
 from bot.errors import ConfigError, GrowthHackerError, ResumeError
 from bot.evaluate import Evaluator
-from bot.github.render import goals_of, pr_body, pr_title
+from bot.github.action import perform
+from bot.github.action.session import prepare
+from bot.github.render import check_report, goals_of, pr_body, pr_title
 from bot.init import DEFAULT_ACTION_REF, init_repo
 from bot.journal import JOURNAL_FILE, Journal, RunStarted
 from bot.loop import Loop, LoopEvent
 from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
+from bot.verify import evaluate_refs
 from bot.workspace import Workspace, git, project_dir, state_dir
 
 console = Console(highlight=False)
@@ -306,7 +306,8 @@ def verify(repo: Path, base_ref: str | None, head_ref: str, config_path: Path | 
     console.rule(f"{head_ref} ({result.head_sha[:8]}) vs {base} ({result.base_sha[:8]})")
     # soft_wrap: a wrapped markdown table is no longer a table when the output is pasted.
     console.print(deltas_table(result.base, result.head, list(goals), goals), markup=False, soft_wrap=True)
-    console.print(f"{result.report.conclusion}: {result.report.title}", markup=False)
+    check = check_report(result.base, result.head, config)
+    console.print(f"{check.conclusion}: {check.title}", markup=False)
     if result.restored:
         console.print(f"protected files measured at the base version: {', '.join(result.restored)}")
 

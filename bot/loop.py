@@ -15,6 +15,7 @@ from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest, Usag
 from bot.config import Config
 from bot.errors import AgentError, BudgetExceeded, PatchError
 from bot.evaluate import Evaluator
+from bot.gate import Gate, Refusal, write_json
 from bot.journal import (
     BaselineRecorded,
     ConfirmationRecorded,
@@ -27,7 +28,6 @@ from bot.journal import (
 from bot.patch import diff_summary
 from bot.results import AttemptStatus, EvalResult, RunSummary
 from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
-from bot.verification import INTEGRITY, Verifier, write_json
 from bot.workspace import Workspace, candidate_tag
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
@@ -98,7 +98,7 @@ class Loop:
         self.branch = f"{branch_prefix or config.github.branch_prefix}{run_id}"
         self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
-        self.verifier = Verifier(config, workspace, self.policy, evaluator,
+        self.gate = Gate(config, workspace, self.policy, evaluator,
                                  lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
 
     # ------------------------------------------------------------------ run
@@ -212,7 +212,7 @@ class Loop:
         except BudgetExceeded:
             raise
         except AgentError as exc:
-            return self._failed(n, parent, None, f"analyzer: {exc}", usage, started)
+            return self._failed(n, parent, None, Refusal("analyzer", f"analyzer: {exc}"), usage, started)
         usage += reply.usage
         analysis = reply.analysis
         (it_dir / "prompt-analyzer.md").write_text(reply.prompt, encoding="utf-8")
@@ -220,18 +220,18 @@ class Loop:
         write_json(it_dir / "analysis.json", analysis.model_dump())
         self.emit(LoopEvent("hypothesis", f"[{analysis.persona}] {analysis.hypothesis}", n))
 
-        diff, failure, usage = self._code(analysis, files, parent, it_dir, usage)
-        if failure is not None:
-            return self._failed(n, parent, analysis, failure, usage, started)
+        diff, refused, usage = self._code(analysis, files, parent, it_dir, usage)
+        if refused is not None:
+            return self._failed(n, parent, analysis, refused, usage, started)
         (it_dir / "candidate.diff").write_text(diff, encoding="utf-8")
         duplicate = next((r.iteration for r in state.iterations.values() if r.diff == diff), None)
         if duplicate is not None:
-            return self._failed(n, parent, analysis, f"duplicate of iteration {duplicate}", usage,
-                                started, diff)
-        search, failure = self.verifier.search(it_dir, n)
-        if failure is not None:
-            status: AttemptStatus = "flagged" if failure.startswith(INTEGRITY) else "failed"
-            return self._failed(n, parent, analysis, failure, usage, started, diff, search, status)
+            dup = Refusal("duplicate", f"duplicate of iteration {duplicate}")
+            return self._failed(n, parent, analysis, dup, usage, started, diff)
+        search, refusal = self.gate.search(it_dir, n)
+        if refusal is not None:
+            status: AttemptStatus = "flagged" if refusal.kind == "integrity" else "failed"
+            return self._failed(n, parent, analysis, refusal, usage, started, diff, search, status)
         assert search is not None
         verdict = judge_search(state.baseline.search, search, self.config)
         status = "improved" if verdict.ok else "no_gain"
@@ -239,15 +239,16 @@ class Loop:
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis, persona=analysis.persona, plan=analysis.plan,
             diff=diff, diff_summary=diff_summary(diff), status=status, search=search,
-            failure_reason=None if verdict.ok else verdict.reason,
+            failure_reason=None if verdict.ok else verdict.reason, failure_kind=verdict.kind,
+            details=analysis.details,
             tokens=usage.tokens, usd=usage.usd, duration_s=time.monotonic() - started,
         )
 
     def _code(
         self, analysis: Analysis, files: dict[str, str], parent: IterationRecorded | None,
         it_dir: Path, usage: Usage,
-    ) -> tuple[str, str | None, Usage]:
-        """Ask the Coder for a diff, repairing up to MAX_REPAIRS times; returns (diff, failure, usage)."""
+    ) -> tuple[str, Refusal | None, Usage]:
+        """Ask the Coder for a diff, repairing up to MAX_REPAIRS times; returns (diff, refusal, usage)."""
         feedback: str | None = None
         previous: str | None = None
         for attempt in range(MAX_REPAIRS + 1):
@@ -258,7 +259,7 @@ class Loop:
             except BudgetExceeded:
                 raise
             except AgentError as exc:
-                return "", f"coder: {exc}", usage
+                return "", Refusal("coder", f"coder: {exc}"), usage
             usage += reply.usage
             (it_dir / f"prompt-coder-{attempt}.md").write_text(reply.prompt, encoding="utf-8")
             (it_dir / f"response-coder-{attempt}.md").write_text(reply.response, encoding="utf-8")
@@ -272,10 +273,10 @@ class Loop:
                 self.emit(LoopEvent("patch_refused", f"diff refused {feedback}", None))
                 continue
             return self.ws.diff_from_base(), None, usage
-        return "", f"patch: {feedback} (after {MAX_REPAIRS} repairs)", usage
+        return "", Refusal("patch", f"patch: {feedback} (after {MAX_REPAIRS} repairs)"), usage
 
     def _failed(
-        self, n: int, parent: IterationRecorded | None, analysis: Analysis | None, reason: str,
+        self, n: int, parent: IterationRecorded | None, analysis: Analysis | None, refusal: Refusal,
         usage: Usage, started: float, diff: str = "", search: EvalResult | None = None,
         status: AttemptStatus = "failed",
     ) -> IterationRecorded:
@@ -284,7 +285,8 @@ class Loop:
             hypothesis=analysis.hypothesis if analysis else "(no hypothesis)",
             persona=analysis.persona if analysis else "none", plan=analysis.plan if analysis else "",
             diff=diff, diff_summary=diff_summary(diff) if diff else "", status=status, search=search,
-            failure_reason=reason, tokens=usage.tokens, usd=usage.usd,
+            failure_reason=refusal.reason, failure_kind=refusal.kind,
+            details=analysis.details if analysis else {}, tokens=usage.tokens, usd=usage.usd,
             duration_s=time.monotonic() - started,
         )
 
@@ -320,9 +322,9 @@ class Loop:
                             f"{self.config.evaluate.seeds.confirm}", n))
         self.ws.reset()
         self.ws.apply(record.diff, self.policy)
-        result, tampering = self.verifier.confirm(self.run_dir / str(n))
+        result, tampering = self.gate.confirm(self.run_dir / str(n))
         verdict = judge_confirmation(state.baseline.confirm, result, self.config)
-        confirmed, reason = (False, tampering) if tampering else (verdict.ok, verdict.reason)
+        confirmed, reason = (False, tampering.reason) if tampering else (verdict.ok, verdict.reason)
         conf = ConfirmationRecorded(run_id=self.run_id, iteration=n, confirm=result,
                                     confirmed=confirmed, reason=reason)
         self.journal.append(conf)

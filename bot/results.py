@@ -74,6 +74,22 @@ class EvalResult(BaseModel):
         return statistics.stdev(vals) if len(vals) > 1 else 0.0
 
 
+#: Why an iteration does not count, as a word code can branch on (``IterationRecorded.failure_kind``):
+#: the seed-level kinds of the evaluation, then the loop's own.
+IterationFailure = Literal[
+    "crash", "timeout", "metrics_missing", "metrics_malformed", "non_finite", "extreme_value",
+    "check_failed", "compile_error",
+    "analyzer",  # the Analyzer gave no usable hypothesis
+    "coder",  # the Coder gave no diff
+    "patch",  # every diff the Coder wrote was refused by the patch engine
+    "duplicate",  # the same diff as an earlier iteration
+    "integrity",  # flagged: the candidate reaches around the harness (metric gaming)
+    "not_better",  # evaluated fine, but did not beat the baseline
+    "guardrail",  # beat the baseline, but a guardrail broke
+]  # fmt: skip
+#: The kind of change an iteration proposes (the Analyzer's persona).
+Persona = Literal["estimator", "regression-model", "hyperparameter", "data-handling"]
+
 AttemptStatus = Literal[
     "improved",  # beat the baseline on the search seeds (and guardrails held)
     "no_gain",  # evaluated fine but did not beat the baseline
@@ -100,6 +116,9 @@ class Attempt(BaseModel):
     #: Relative improvement over the run's baseline, positive = better (whatever the goal).
     improvement: float | None = None
     failure_reason: str | None = None
+    failure_kind: IterationFailure | None = None
+    #: The agent's structured proposal (``Analysis.details``): what was changed, as data.
+    details: dict[str, str] = Field(default_factory=dict)
     verdict: Verdict | None = None
     feedback: list[str] = Field(default_factory=list)
 

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 
 from bot.config import Config, Objective
 from bot.journal import IterationRecorded
-from bot.results import EvalResult
+from bot.results import EvalResult, IterationFailure
 from bot.stats import compare, guardrail_holds
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """``ok`` if the candidate counts; ``improvement`` is relative, positive = better."""
+    """``ok`` if the candidate counts; ``improvement`` is relative, positive = better; ``kind`` says
+    why it does not count (None when it does)."""
 
     ok: bool
     improvement: float
     reason: str
+    kind: IterationFailure | None = None
 
 
 def judge_search(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
@@ -39,21 +41,25 @@ def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str, paire
     if not cand.ok:
         bad = cand.first_failure
         why = f"{bad.failure} on seed {bad.seed}" if bad else "no results"
-        return Verdict(False, math.nan, f"evaluation failed on the {seeds} seeds ({why})")
+        kind: IterationFailure = bad.failure if bad and bad.failure else "crash"
+        return Verdict(False, math.nan, f"evaluation failed on the {seeds} seeds ({why})", kind)
     cmp = compare(base, cand, objective.metric, objective.goal)
     if not math.isfinite(cmp.improvement):
-        return Verdict(False, math.nan, f"{objective.metric} is not comparable on the {seeds} seeds")
+        return Verdict(False, math.nan, f"{objective.metric} is not comparable on the {seeds} seeds",
+                       "not_better")
     if cmp.improvement <= config.loop.min_improvement:
         return Verdict(False, cmp.improvement,
-                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds: no gain")
+                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds: no gain",
+                       "not_better")
     if paired_majority and cmp.wins <= cmp.losses:
         return Verdict(False, cmp.improvement,
                        f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds but better on only "
-                       f"{cmp.wins} of {cmp.n} seeds (needs a majority)")
+                       f"{cmp.wins} of {cmp.n} seeds (needs a majority)", "not_better")
     for guardrail in config.evaluate.guardrails:
         holds, why = guardrail_holds(base, cand, guardrail)
         if not holds:
-            return Verdict(False, cmp.improvement, f"guardrail broken on the {seeds} seeds: {why}")
+            return Verdict(False, cmp.improvement, f"guardrail broken on the {seeds} seeds: {why}",
+                           "guardrail")
     return Verdict(True, cmp.improvement,
                    f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds "
                    f"(better on {cmp.wins} of {cmp.n}), guardrails hold")
@@ -93,7 +99,8 @@ def stop_reason(iterations: Mapping[int, IterationRecorded], config: Config) -> 
             return f"no new best for {loop.patience} iterations (patience)"
     tail = done[-loop.max_same_failures:]
     if len(tail) == loop.max_same_failures and all(r.status == "failed" for r in tail):
-        kinds = {(r.failure_reason or "").split(":")[0] for r in tail}
+        # Records written before failure_kind existed carry the kind only as the reason's first word.
+        kinds = {r.failure_kind or (r.failure_reason or "").split(":")[0] for r in tail}
         if len(kinds) == 1:
             return (f"paused: {loop.max_same_failures} consecutive failures for the same reason "
                     f"({kinds.pop()}); see the iteration logs")

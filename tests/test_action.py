@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.action_command import last_bot_commit
+from bot.github.action.command import last_bot_commit
 from bot.github.publish import STOP_LABEL
 from bot.github.render import parse_run_marker, run_marker
 from bot.workspace import BOT_IDENTITY, parse_candidate_tag
-from tests.conftest import git_repo
-from tests.test_action_world import action_world
-from tests.toy import PARAMS
+from tests.helpers.action_world import action_world
+from tests.helpers.repos import git_repo
+from tests.helpers.toy import PARAMS
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.github.journal_branch import JOURNAL_BRANCH, plot_path
 from bot.github.render import parse_run_marker
-from tests.test_action_world import REPOSITORY, ActionWorld, Job, action_world, git
+from tests.helpers.action_world import REPOSITORY, ActionWorld, Job, action_world, git
 
 pytestmark = pytest.mark.slow
 

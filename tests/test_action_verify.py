@@ -10,9 +10,9 @@ from typing import Any
 from click.testing import CliRunner
 
 from bot.cli import cli
-from tests.conftest import git_repo
-from tests.test_action_world import REPOSITORY, action_world
-from tests.toy import EVALUATE, PARAMS, toy_files
+from tests.helpers.action_world import REPOSITORY, action_world
+from tests.helpers.repos import git_repo
+from tests.helpers.toy import EVALUATE, PARAMS, toy_files
 
 # The toy evaluation, but it refuses to run when it can see a secret: a leak fails the evaluation.
 GUARDED = (

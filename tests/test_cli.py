@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.workspace import git
-from tests.test_loop import run_loop
-from tests.toy import Step, toy_files
+from tests.helpers.loop import run_loop
+from tests.helpers.toy import Step, toy_files
 
 
 @pytest.mark.parametrize("command", ["run", "demo", "report", "journal", "verify", "init", "action"])

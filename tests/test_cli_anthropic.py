@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.journal import IterationRecorded, Journal, RunFinished
-from tests.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
+from tests.helpers.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
     FakeAnthropic,
     Reply,
     anthropic_server_fixture,
 )
-from tests.toy import PARAMS, toy_files
+from tests.helpers.toy import PARAMS, toy_files
 
 KEY = "sk-ant-cli-test-0123456789"
 

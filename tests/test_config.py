@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import ALWAYS_PROTECTED, load_config, parse_config
 from bot.errors import ConfigError
-from tests.toy import CONFIG
+from tests.helpers.toy import CONFIG
 
 MINIMAL = """\
 evaluate:

@@ -7,17 +7,15 @@ The scope-rl shims change numpy and d3rlpy process-wide, so they are checked in 
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import pytest
 
 from evals.targets import target_dir
+from tests.helpers.evals import run_probes
 
 #: target → its compatibility module.
 SCOPE_COMPAT = {
@@ -61,21 +59,6 @@ def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, obje
     commands = {target: [sys.executable, "-W", "ignore", "-c", PROBE, str(target_dir(target) / module)]
                 for target, module in SCOPE_COMPAT.items()}
     return run_probes(commands, tmp_path_factory)
-
-
-def run_probes(commands: dict[str, list[str]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run every command at once, each in a fresh directory; the JSON each prints on its last line."""
-    procs = {
-        name: subprocess.Popen(command, cwd=tmp_path_factory.mktemp(name), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        for name, command in commands.items()
-    }
-    results = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-3000:]
-        results[name] = json.loads(out.strip().splitlines()[-1])
-    return results
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import pytest
 from evals.metrics import is_positive, is_reliable
 from evals.runner import Backend, plan, run_all
 from evals.targets import target_dir
-from tests.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
+from tests.helpers.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
     FakeAnthropic,
     Reply,
     anthropic_server_fixture,

@@ -12,7 +12,7 @@ import pytest
 from evals.records import RUNS_FILE, EvalsError, append_run, merge_runs, read_runs, write_runs
 from evals.runner import parse_shard, plan
 from evals.targets import list_targets
-from tests.test_evals_metrics import positive, record
+from tests.helpers.evals import positive, record
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from evals.metrics import ALL_TARGETS, by_framework, cell, cells, is_positive, is_reliable
-from evals.records import RunRecord, RunSpec
 from evals.report import PLOT_FILE, REPORT_FILE, pct, render, seed_table, write
-
-
-def record(framework: str = "heuristic", target: str = "t1", run: int = 0, **facts: Any) -> RunRecord:
-    """A finished, reliable, non-positive run unless ``facts`` say otherwise."""
-    spec = RunSpec(target=target, framework=framework, run=run, iterations=3, search_seeds=[0],
-                   confirm_seeds=[100])
-    defaults: dict[str, Any] = {
-        "backend": framework, "started_at": "2026-11-25T10:00:00+00:00", "machine": "test machine",
-        "process": "finished", "exit_code": 0, "verdict_recorded": True, "baseline_ok": True,
-        "evaluated": 2, "iterations_run": 3, "wall_s": 100.0,
-    }
-    return RunRecord.model_validate({"spec": spec.model_dump(), **defaults, **facts})
-
-
-def positive(improvement: float, **facts: Any) -> RunRecord:
-    return record(winner=1, heldout_improvement=improvement, **facts)
+from tests.helpers.evals import positive, record
 
 
 def test_a_finished_run_with_an_evaluated_candidate_is_reliable_without_improvement() -> None:

@@ -16,7 +16,7 @@ from bot.agents.heuristic import make_heuristic_agent
 from bot.config import load_config
 from bot.patch import PathPolicy
 from evals.targets import list_targets, prepare_repo, target_dir
-from tests.test_evals_compat import run_probes
+from tests.helpers.evals import run_probes
 
 #: target → (harness entry point, editable pipeline module)
 LAYOUT = {

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import GitHubError
 from bot.github.client import connect, github_errors, required_wait
-from tests.fake_github.world import NOW, REPOSITORY, World, client, github_world
+from tests.helpers.fake_github.world import NOW, REPOSITORY, World, client, github_world
 
 PULLS = r"/pulls$"
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import PermissionDenied
 from bot.github.commands import MAX_HINT_CHARS, Command, ensure_permission, help_text, parse_command, role_of
-from tests.fake_github.world import World, github_world
+from tests.helpers.fake_github.world import World, github_world
 
 
 def test_iterate_takes_the_rest_of_the_line_as_the_hint() -> None:

@@ -19,7 +19,7 @@ from bot.github.outcomes import outcome_of_closed
 from bot.github.render import STICKY_MARKER, check_report, pr_body, pr_title, run_comment
 from bot.journal import BaselineRecorded, IterationRecorded, Journal, OutcomeRecorded, RunStarted
 from bot.results import EvalResult, IterationSummary, RunSummary, SeedResult
-from tests.fake_github.world import TOKEN, World, git, github_world
+from tests.helpers.fake_github.world import TOKEN, World, git, github_world
 
 CONFIG = parse_config(
     """

@@ -12,7 +12,7 @@ from bot.github.events import IssueCommentEvent
 from bot.github.handle import finish_command, receive_command
 from bot.github.publish import STOP_LABEL
 from bot.github.render import run_marker
-from tests.fake_github.world import World, github_world
+from tests.helpers.fake_github.world import World, github_world
 
 CONFIG = GitHubConfig()
 

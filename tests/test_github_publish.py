@@ -12,7 +12,7 @@ from bot.errors import GitHubError
 from bot.github.git_remote import git_auth_env, push_branch
 from bot.github.render import BODY_LIMIT, STICKY_MARKER, CheckReport
 from bot.github.step_files import append_step_summary, write_outputs
-from tests.fake_github.world import TOKEN, World, git, github_world
+from tests.helpers.fake_github.world import TOKEN, World, git, github_world
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.github.render import STICKY_MARKER
-from tests.fake_github.spec import account_errors
-from tests.fake_github.world import World, github_world
+from tests.helpers.fake_github.spec import account_errors
+from tests.helpers.fake_github.world import World, github_world
 
 PASTED = f"{STICKY_MARKER}\nlook, a marker"
 

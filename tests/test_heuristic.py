@@ -19,8 +19,8 @@ from bot.errors import AgentError
 from bot.ope.catalog import Catalog
 from bot.ope.edit import add_import, remove_unused_import
 from bot.ope.moves import survey
-from bot.patch import PathPolicy, plan_patch
 from bot.results import Attempt, AttemptStatus
+from tests.helpers.patching import apply
 
 IPW_PIPELINE = {
     "offline/evaluation.py": '''"""Off-policy evaluation of the ranking policy."""
@@ -118,19 +118,6 @@ def attempt(
         run_id="run", iteration=iteration, hypothesis=analysis.hypothesis, persona=analysis.persona,
         diff=diff, status=status, improvement=improvement,
     )
-
-
-def apply(diff: str, files: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """The files after the diff, applied by the real patch engine to a real tree."""
-    for path, text in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text, encoding="utf-8")
-    planned = plan_patch(diff, tmp_path, PathPolicy(editable=("**/*.py",), protected=()))
-    after = dict(files)
-    for edit in planned.edits:
-        assert edit.after is not None
-        after[edit.path] = edit.after
-    return after
 
 
 def imported_names(text: str) -> set[str]:

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from bot.config import load_config
-from bot.init import ACTION_PLACEHOLDER, WORKFLOW_NAMES
-from tests.conftest import git_repo
+from bot.init.workflows import ACTION_PLACEHOLDER, WORKFLOW_NAMES
+from tests.helpers.repos import git_repo
 
 MakeRepo = Callable[..., Path]
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ope-target"

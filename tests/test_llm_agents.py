@@ -21,7 +21,7 @@ from bot.agents.personas import mode_for, suggested_persona
 from bot.config import Guardrail, LoopConfig, ModelPrice, Objective
 from bot.errors import AgentError, BudgetExceeded, ConfigError
 from bot.results import Attempt
-from tests.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
+from tests.helpers.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
     Failure,
     FakeAnthropic,
     Reply,

@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bot.config import load_config
-from bot.evaluate import Evaluator
-from bot.journal import ConfirmationRecorded, IterationRecorded, Journal, RunFinished
-from bot.loop import Loop, LoopEvent
-from bot.results import RunSummary
-from bot.workspace import Workspace, git, state_dir
-from tests.toy import PARAMS, ScriptedAgent, Step, toy_files
-
-
-def run_loop(
-    repo: Path,
-    steps: list[Step],
-    run_id: str = "r1",
-    events: list[LoopEvent] | None = None,
-    **overrides: object,
-) -> tuple[RunSummary, ScriptedAgent, Journal]:
-    config = load_config(repo)
-    if overrides:
-        loop_cfg = config.loop.model_copy(update=overrides)
-        config = config.model_copy(update={"loop": loop_cfg})
-    state = state_dir(repo)
-    journal = Journal(state / "journal.jsonl")
-    agent = ScriptedAgent(steps)
-    workspace = Workspace.open(repo, run_id)
-    loop = Loop(
-        config=config,
-        workspace=workspace,
-        evaluator=Evaluator(config.evaluate, state / "cache"),
-        journal=journal,
-        agent=agent.agent(),
-        run_id=run_id,
-        run_dir=state / "runs" / run_id,
-        iterations=len(steps),
-        on_event=(events.append if events is not None else None),
-    )
-    return loop.run(), agent, journal
+from bot.journal import ConfirmationRecorded, IterationRecorded, RunFinished
+from bot.loop import LoopEvent
+from bot.workspace import git
+from tests.helpers.loop import run_loop
+from tests.helpers.toy import PARAMS, Step, toy_files
 
 
 def test_best_confirmed_candidate_wins_and_is_committed_on_a_branch(make_repo) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from bot.ope.knobs import runtime_budget
 from bot.ope.moves import Move, combine, survey
 from bot.ope.pipeline import PIPELINE_CALLS
 from bot.results import Attempt, AttemptStatus
-from tests.test_heuristic import apply
+from tests.helpers.patching import apply
 
 # The Direct Method alone: its estimate is the FQE value, trained for 500 of scope-rl's default 10,000 steps.
 DM_ONLY = '''from scope_rl.ope import CreateOPEInput, OffPolicyEvaluation

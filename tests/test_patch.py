@@ -14,13 +14,13 @@ from bot.patch import (
     AppliedPatch,
     FileEdit,
     PathPolicy,
-    _write_edits,
     apply_patch,
     extract_diff,
     glob_match,
     make_diff,
     plan_patch,
 )
+from bot.patch.apply import _write_edits
 
 POLICY = PathPolicy.from_config(EditConfig(paths=["ope_pipeline/**/*.py"], protected=["evaluate.py"]))
 

@@ -6,6 +6,7 @@ import re
 import struct
 from pathlib import Path
 
+from bot.plot import plot_objective
 from bot.report import (
     deltas_table,
     fmt_num,
@@ -13,7 +14,6 @@ from bot.report import (
     history_table,
     md_escape,
     per_seed_table,
-    plot_objective,
     render_markdown,
     write_report,
 )

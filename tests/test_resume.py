@@ -10,20 +10,14 @@ import time
 from pathlib import Path
 
 from bot.journal import IterationRecorded, Journal, RunFinished
-from tests.toy import Step, toy_files
-
-STEPS = [
-    Step("scale 0.6", "SCALE = 0.6\n"),
-    Step("scale 0.3", "SCALE = 0.3\n"),
-    Step("scale 0.4", "SCALE = 0.4\n"),
-]
+from tests.helpers.loop import STEPS
+from tests.helpers.toy import toy_files
 
 RUNNER = """
 import sys
 from pathlib import Path
-from tests.test_loop import run_loop
-from tests.test_resume import STEPS
-from tests.toy import Step
+from tests.helpers.loop import STEPS, run_loop
+from tests.helpers.toy import Step
 
 steps = [STEPS[0], Step(STEPS[1].hypothesis, STEPS[1].params, sleep=120), STEPS[2]]
 run_loop(Path(sys.argv[1]), steps)
@@ -62,7 +56,7 @@ def _resume(repo: Path):  # type: ignore[no-untyped-def]
     from bot.evaluate import Evaluator
     from bot.loop import Loop
     from bot.workspace import Workspace, state_dir
-    from tests.toy import ScriptedAgent
+    from tests.helpers.toy import ScriptedAgent
 
     config = load_config(repo)
     state = state_dir(repo)

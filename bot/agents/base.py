@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Guardrail, Objective
-from bot.results import Attempt
-
-Persona = Literal["estimator", "regression-model", "hyperparameter", "data-handling"]
+from bot.results import Attempt, Persona
 
 
 class Usage(BaseModel):

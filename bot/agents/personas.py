@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.agents.base import Persona
-from bot.results import Attempt
+from bot.results import Attempt, Persona
 
 Mode = Literal["exploit", "explore", "innovate"]
 

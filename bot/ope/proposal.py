@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.agents.base import Persona
 from bot.ope.edit import merge_replacements
 from bot.ope.scan import CallSite
 from bot.ope.specs import Spec
+from bot.results import Persona
 
 MoveKind = Literal[
     "estimator-swap", "estimator-knob", "reward-swap", "reward-knob", "folds",

@@ -1,7 +1,7 @@
 """Soak: 200 iterations of the real loop against the local fake Anthropic server with random faults.
 
 The agent is the real two-agent stack on the real SDK (streaming) against
-:class:`~tests.faults.llm_server.FaultyAnthropic`; the target is the fault matrix's fast toy, evaluated
+:class:`~tests.helpers.faulty_llm.FaultyAnthropic`; the target is the fault matrix's fast toy, evaluated
 in real subprocesses. A seeded generator decides, per request, whether to inject a fault (at
 :data:`FAULT_RATE`): HTTP 429/500/529, a reset connection, a stream that breaks off or ends early, an
 error event mid-stream, or a useless answer (invalid JSON, no diff, a diff for a protected file).
@@ -30,9 +30,9 @@ from bot.agents.base import Agent
 from bot.agents.coder import LLMCoder
 from bot.journal import IterationRecorded, RunFinished
 from bot.loop import LoopEvent
-from tests.fake_anthropic import Failure, RecordedRequest, Reply, StreamFailure
-from tests.faults.llm_server import FaultyAnthropic, Reset, Truncated
-from tests.faults.target import MODEL, make_target, run_loop
+from tests.helpers.fake_anthropic import Failure, RecordedRequest, Reply, StreamFailure
+from tests.helpers.fault_target import MODEL, make_target, run_loop
+from tests.helpers.faulty_llm import FaultyAnthropic, Reset, Truncated
 
 ITERATIONS = 200
 FAULT_RATE = 0.15

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.target import (
+from tests.helpers.fault_target import (
     FixedAgent,
     assert_journal_complete,
     checkout_of,

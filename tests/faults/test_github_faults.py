@@ -31,8 +31,8 @@ from bot.journal import (
     RunStarted,
 )
 from bot.results import EvalResult, RunSummary, SeedResult
-from tests.fake_github.world import NOW, REPOSITORY, TOKEN, World, client, git, github_world
-from tests.faults.target import checkout_of
+from tests.helpers.fake_github.world import NOW, REPOSITORY, TOKEN, World, client, git, github_world
+from tests.helpers.fault_target import checkout_of
 
 BRANCH = "growthhacker/r1"
 RUN_URL = "https://github.invalid/acme/ope-target/actions/runs/42"

@@ -28,8 +28,8 @@ from bot.github.events import IgnoredEvent, IssueCommentEvent, decide_mode, pars
 from bot.github.handle import receive_command
 from bot.journal import IterationRecorded, Journal, OutcomeRecorded
 from bot.patch import PathPolicy
-from tests.fake_github.world import World, github_world
-from tests.faults.target import (
+from tests.helpers.fake_github.world import World, github_world
+from tests.helpers.fault_target import (
     MODEL,
     assert_journal_complete,
     checkout_of,

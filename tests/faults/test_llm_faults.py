@@ -28,9 +28,8 @@ from bot.agents.coder import LLMCoder
 from bot.agents.command_backend import CommandClient
 from bot.agents.llm import Prompt
 from bot.errors import AgentError
-from tests.fake_anthropic import Failure, Reply
-from tests.faults.llm_server import FaultyAnthropic, Huge, Reset, Truncated, analysis_answer
-from tests.faults.target import (
+from tests.helpers.fake_anthropic import Failure, Reply
+from tests.helpers.fault_target import (
     GOOD_DIFF,
     MODEL,
     assert_journal_complete,
@@ -39,6 +38,7 @@ from tests.faults.target import (
     run_loop,
     seed_journal,
 )
+from tests.helpers.faulty_llm import FaultyAnthropic, Huge, Reset, Truncated, analysis_answer
 
 KEY = "sk-ant-fault-matrix-key-0123"
 ANALYSIS = {

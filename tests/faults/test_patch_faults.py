@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.loop import MAX_REPAIRS
-from tests.faults.target import (
+from tests.helpers.fault_target import (
     MODEL,
     FixedAgent,
     assert_journal_complete,

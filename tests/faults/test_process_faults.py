@@ -1,7 +1,7 @@
 """Fault matrix, process boundary: the real CLI killed at each stage of a run, then ``--resume``.
 
 ``growthhacker run REPO --agent command --agent-command "…"`` runs as a subprocess on the fault target
-with a command agent (tests/faults/agent_script.py) and a harness that can pause at a named stage.
+with a command agent (tests/helpers/fault_agent.py) and a harness that can pause at a named stage.
 For each signal (SIGTERM, kill -9), one run is killed at every stage in turn — each time resumed
 with ``growthhacker run REPO --resume`` — until the last resume finishes:
 
@@ -33,7 +33,8 @@ from bot.agents.factory import _catalog_key, make_agent
 from bot.config import LoopConfig, Objective
 from bot.journal import Journal, RunFinished
 from bot.process import stop_processes_in
-from tests.faults.target import (
+from tests.helpers.fault_target import (
+    AGENT,
     HARNESS,
     MODEL,
     assert_journal_complete,
@@ -43,7 +44,6 @@ from tests.faults.target import (
 )
 
 CLI = str(Path(sys.executable).parent / "growthhacker")
-AGENT = Path(__file__).with_name("agent_script.py")
 #: (stage, what pauses there): the agent's and the harness's checkpoints in the order a run meets them.
 STAGES = [
     ("baseline_evaluation", "eval-1.0-0"),
@@ -155,7 +155,7 @@ def ours(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except FileNotFoundError:
         return False
-    return b"agent_script.py" in command or b"evaluate.py" in command
+    return b"fault_agent.py" in command or b"evaluate.py" in command
 
 
 def assert_no_duplicates(journal: Journal, run_id: str, stage: str) -> None:

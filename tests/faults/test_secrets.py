@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.target import HARNESS, target_files
-from tests.faults.test_process_faults import AGENT
-from tests.test_action_world import TOKEN, action_world
+from tests.helpers.action_world import TOKEN, action_world
+from tests.helpers.fault_target import AGENT, HARNESS, target_files
 
 CANARIES = {
     "AWS_SECRET_ACCESS_KEY": "canary-aws-6d0f1c2e9b",

@@ -18,7 +18,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.action_session import (
+from bot.errors import GrowthHackerError, JournalError, WorkspaceError
+from bot.github.action.session import (
     JournalSync,
     Outputs,
     RunLoop,
@@ -28,7 +29,6 @@ from bot.action_session import (
     plot_url,
     publish_plot,
 )
-from bot.errors import GrowthHackerError, JournalError, WorkspaceError
 from bot.github.events import IssueCommentEvent
 from bot.github.git_remote import push_branch
 from bot.github.handle import finish_command, receive_command

@@ -3,7 +3,7 @@ hunks and lines.
 
 :func:`extract_diff` is re-exported by :mod:`bot.patch`; the rest is private to it. Paths here are
 as the diff wrote them, minus the git ``a/`` ``b/`` prefixes; the path policy and normalisation
-happen in :mod:`bot.patch_paths` and :mod:`bot.patch`.
+happen in :mod:`bot.patch.paths` and :mod:`bot.patch`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.errors import PatchError
-from bot.patch_parse import Hunk, HunkLine
+from bot.patch.parse import Hunk, HunkLine
 
 #: How far from the stated line the nearest of several equal matches may lie and still be taken.
 WINDOW = 3

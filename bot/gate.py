@@ -1,31 +1,39 @@
-"""The verify step: gate a candidate worktree (integrity, compile, checks), evaluate it, and catch
-candidates that tamper with the harness or the user's checkout while they run.
+"""The loop's gate: a candidate worktree checked (integrity, compile, the repository's checks),
+evaluated, and caught if it tampers with the harness or the user's checkout while it runs.
 
-A failure reason starting with :data:`INTEGRITY` marks the candidate as "flagged" (metric gaming):
-the loop records it and selection never picks it.
+A :class:`Refusal` of kind ``integrity`` marks the candidate as "flagged" (metric gaming): the loop
+records it and selection never picks it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Config
 from bot.evaluate import Evaluator, compile_gate
 from bot.integrity import check_diff, checkout_fingerprint
-from bot.patch_paths import PathPolicy
-from bot.results import EvalResult
+from bot.patch import PathPolicy
+from bot.results import EvalResult, IterationFailure
 from bot.workspace import Workspace
 
-INTEGRITY = "integrity: "
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the gate refused a candidate: ``kind`` for code, ``reason`` for people and agents."""
+
+    kind: IterationFailure
+    reason: str
+
 
 #: ``(kind, message, iteration)`` — the loop turns these into its progress events.
 Notify = Callable[[str, str, int], None]
 
 
-class Verifier:
-    """Runs the verify step on the workspace as it stands (the loop applies the candidate first)."""
+class Gate:
+    """Runs the gate on the workspace as it stands (the loop applies the candidate first)."""
 
     def __init__(self, config: Config, workspace: Workspace, policy: PathPolicy, evaluator: Evaluator,
                  notify: Notify) -> None:
@@ -35,8 +43,8 @@ class Verifier:
         self.evaluator = evaluator
         self.notify = notify
 
-    def search(self, it_dir: Path, n: int) -> tuple[EvalResult | None, str | None]:
-        """Gate and evaluate iteration ``n`` on the search seeds; returns (result, failure reason).
+    def search(self, it_dir: Path, n: int) -> tuple[EvalResult | None, Refusal | None]:
+        """Gate and evaluate iteration ``n`` on the search seeds; returns (result, refusal or None).
 
         The result is None when a gate refused the candidate before any evaluation ran.
         """
@@ -52,21 +60,21 @@ class Verifier:
         write_json(it_dir / "metrics.json", search.model_dump())
         if tampering:
             self.notify("flagged", f"iteration {n} flagged: {tampering}", n)
-            return search, f"{INTEGRITY}{tampering}"
+            return search, Refusal("integrity", f"integrity: {tampering}")
         if not search.ok:
             bad = search.first_failure
-            assert bad is not None
-            return search, f"{bad.failure}: seed {bad.seed}: {bad.reason}"
+            assert bad is not None and bad.failure is not None
+            return search, Refusal(bad.failure, f"{bad.failure}: seed {bad.seed}: {bad.reason}")
         return search, None
 
-    def confirm(self, it_dir: Path) -> tuple[EvalResult, str | None]:
+    def confirm(self, it_dir: Path) -> tuple[EvalResult, Refusal | None]:
         """Evaluate the worktree on the held-out seeds; returns (result, tampering reason or None)."""
         self.ws.restore_protected(self.policy.protected)
         result, tampering = self._evaluate(self.config.evaluate.seeds.confirm, it_dir / "logs")
         write_json(it_dir / "confirm.json", result.model_dump())
-        return result, (f"{INTEGRITY}{tampering}" if tampering else None)
+        return result, (Refusal("integrity", f"integrity: {tampering}") if tampering else None)
 
-    def _gates(self, it_dir: Path, n: int) -> str | None:
+    def _gates(self, it_dir: Path, n: int) -> Refusal | None:
         """Why the candidate may not be evaluated (integrity, syntax, the repo's checks), or None."""
         files = self.ws.editable_files(self.policy)
         findings = check_diff(self.ws.diff_from_base(), self.policy.protected, self.config.evaluate.metrics,
@@ -75,14 +83,14 @@ class Verifier:
             shown = "; ".join(str(f) for f in findings[:5])
             more = f" (+{len(findings) - 5} more)" if len(findings) > 5 else ""
             self.notify("flagged", f"iteration {n} flagged by the integrity check: {shown}", n)
-            return f"{INTEGRITY}{shown}{more}"
+            return Refusal("integrity", f"integrity: {shown}{more}")
         problem = compile_gate(self.ws.root, [p for p in files if p.endswith(".py")])
         if problem:
-            return f"compile_error: {problem}"
+            return Refusal("compile_error", f"compile_error: {problem}")
         if self.config.evaluate.checks:
             problem = self.evaluator.run_checks(self.ws.project_root, it_dir / "logs")
             if problem:
-                return f"check_failed: {problem}"
+                return Refusal("check_failed", f"check_failed: {problem}")
         return None
 
     def _evaluate(self, seeds: list[int], log_dir: Path) -> tuple[EvalResult, str | None]:

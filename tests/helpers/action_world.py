@@ -26,9 +26,9 @@ from bot.github.client import RetryPolicy, connect
 from bot.github.journal_branch import JOURNAL_BRANCH
 from bot.github.publish import Publisher
 from bot.workspace import BOT_IDENTITY
-from tests.conftest import git_repo
-from tests.fake_github.server import FakeGitHub
-from tests.toy import PARAMS, toy_files
+from tests.helpers.fake_github.server import FakeGitHub
+from tests.helpers.repos import git_repo
+from tests.helpers.toy import PARAMS, toy_files
 
 REPOSITORY = "acme/ope-target"
 TOKEN = "ghs_actiontoken0123456789"

@@ -1,4 +1,4 @@
-"""The local Anthropic server of ``tests/fake_anthropic.py`` plus the faults a network produces.
+"""The local Anthropic server of ``tests/helpers/fake_anthropic.py`` plus the faults a network produces.
 
 :class:`FaultyAnthropic` answers the same scripted :class:`Reply`/:class:`Failure`/:class:`StreamFailure`
 items with the same request validation, and adds three items the real API cannot be asked for:
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.fake_anthropic import FakeAnthropic, RecordedRequest, Reply, _handler_for, _message, _sse
+from tests.helpers.fake_anthropic import FakeAnthropic, RecordedRequest, Reply, _handler_for, _message, _sse
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ prose, and writes ``openapi/github-rest.json`` next to this file.
 Usage (from the repository root)::
 
     cd /tmp && npm pack @octokit/openapi && tar xzf octokit-openapi-*.tgz
-    python tests/fake_github/trim_openapi.py /tmp/package/generated/api.github.com.json
+    python tests/helpers/fake_github/trim_openapi.py /tmp/package/generated/api.github.com.json
 """
 
 from __future__ import annotations

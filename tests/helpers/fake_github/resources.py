@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from tests.fake_github import spec
+from tests.helpers.fake_github import spec
 
 BODY_LIMIT = 65536
 _DOCS = "https://docs.github.com/rest"

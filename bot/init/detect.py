@@ -1,4 +1,4 @@
-"""``growthhacker init``: a `.growthhacker.yml` detected from the repository, and the three workflows.
+"""The `.growthhacker.yml` that ``growthhacker init`` proposes, detected from the repository.
 
 Detection reads the repository's files, never runs them:
 
@@ -11,8 +11,7 @@ Detection reads the repository's files, never runs them:
 
 The objective defaults to ``relative_ee`` (minimize) with a comment to adjust it. The config is
 validated with :func:`bot.config.parse_config` before anything is written; existing files are only
-overwritten with ``force``. The workflow templates (optimize on schedule + dispatch, verify on
-pull_request, command on issue_comment) get the action reference the user chose.
+overwritten with ``force``.
 """
 
 from __future__ import annotations
@@ -23,19 +22,8 @@ import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path, PurePosixPath
 
-import yaml
-
-from bot.config import CONFIG_FILE, parse_config
-from bot.errors import ConfigError
-
-#: The action reference in the templates, replaced by ``--action-ref``; also the default.
-ACTION_PLACEHOLDER = "growthhacker/growthhacker@v1"
-DEFAULT_ACTION_REF = ACTION_PLACEHOLDER
-WORKFLOWS_DIR = ".github/workflows"
-WORKFLOW_NAMES = ("growthhacker-optimize.yml", "growthhacker-verify.yml", "growthhacker-command.yml")
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"})
 _TEST_DIRS = frozenset({"test", "tests", "testing"})
 _MAX_DEPTH = 4
@@ -43,7 +31,6 @@ _OPE_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:obp|scope_rl)\b", re.MULTILI
 _OUT_FLAG = re.compile(
     r"""["'](--(?:out|output|metrics|json|results?)(?:[-_](?:path|file|json))?)["']"""
 )
-_ACTION_REF = re.compile(r"^(?:\./[\w./-]*|[A-Za-z0-9][\w.-]*/[\w.-]+(?:/[\w./-]+)?@[\w./-]+)$")
 
 
 @dataclass(frozen=True)
@@ -56,14 +43,6 @@ class Detected:
     base: str
     guardrails: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class InitResult:
-    """The files written and what they are based on."""
-
-    written: list[Path]
-    detected: Detected
 
 
 def _python_files(repo: Path) -> list[str]:
@@ -188,49 +167,3 @@ github:
   labels: [growthhacker]
   allowed_commenters: write  # repository permission needed for /growthhacker commands
 """
-
-
-def render_workflows(action_ref: str = DEFAULT_ACTION_REF) -> dict[str, str]:
-    """The workflow templates with ``action_ref`` as the action, by file name.
-
-    Raises:
-        ConfigError: ``action_ref`` is not ``owner/repo[/path]@ref`` or a local ``./path``.
-    """
-    if not _ACTION_REF.fullmatch(action_ref):
-        raise ConfigError(
-            f"--action-ref {action_ref!r} is not an action reference: use owner/repo@ref "
-            f"(default {DEFAULT_ACTION_REF}; a commit sha pins it) or ./path for a local action"
-        )
-    folder = resources.files("bot").joinpath("templates", "workflows")
-    rendered = {}
-    for name in WORKFLOW_NAMES:
-        text = folder.joinpath(name).read_text(encoding="utf-8").replace(ACTION_PLACEHOLDER, action_ref)
-        if not isinstance(yaml.safe_load(text), dict):
-            raise ConfigError(f"the bundled template {name} is not a YAML mapping (reinstall GrowthHacker)")
-        rendered[name] = text
-    return rendered
-
-
-def init_repo(repo: Path, *, action_ref: str = DEFAULT_ACTION_REF, force: bool = False) -> InitResult:
-    """Write ``.growthhacker.yml`` and the three workflows into ``repo``; returns what was written.
-
-    Raises:
-        ConfigError: a file exists and ``force`` is not set (nothing is written then), the detected
-            config does not validate, or ``action_ref`` is malformed.
-        OSError: a file cannot be written.
-    """
-    found = detect(repo)
-    config_text = render_config(found)
-    parse_config(config_text, source=f"{CONFIG_FILE} (generated)")
-    files = {Path(CONFIG_FILE): config_text}
-    files |= {Path(WORKFLOWS_DIR) / name: text for name, text in render_workflows(action_ref).items()}
-    existing = [str(path) for path in files if (repo / path).exists()]
-    if existing and not force:
-        raise ConfigError(f"{', '.join(existing)} already exist in {repo}: pass --force to overwrite them")
-    written = []
-    for path, text in files.items():
-        target = repo / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return InitResult(written, found)

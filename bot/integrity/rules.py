@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from bot.patch_paths import glob_match
+from bot.patch import glob_match
 
 FindingCode = Literal[
     "protected_read",  # reads a protected file (the harness, its data)

@@ -33,9 +33,11 @@ from bot.journal import (
 from bot.loop import Loop, LoopEvent
 from bot.results import EvalResult, RunSummary, SeedResult
 from bot.workspace import Workspace, state_dir
-from tests.conftest import git_repo
+from tests.helpers.repos import git_repo
 
 MODEL = "pipeline/model.py"
+#: The command agent of the process rows (a script reading prompts on stdin).
+AGENT = Path(__file__).with_name("fault_agent.py")
 PYTHON = shlex.quote(sys.executable)
 
 HARNESS = """\

@@ -1,8 +1,8 @@
-"""The patch engine: the security boundary between an agent's diff and the target repository.
+"""Checking and applying a whole diff: the path policy before any file is read, then all-or-nothing.
 
 :func:`plan_patch` extracts the diff from an agent's answer, parses it, checks every path of every
 file against the :class:`PathPolicy` (and symlinks, binary content, file modes) before reading any
-file, then applies the hunks tolerantly in memory (see :mod:`bot.patch_hunks`). :func:`apply_patch`
+file, then applies the hunks tolerantly in memory (see :mod:`bot.patch.hunks`). :func:`apply_patch`
 writes the result all-or-nothing. The :class:`AppliedPatch` carries a normalised diff
 (:func:`make_diff`) of what was really applied, which re-applies exactly to the original tree.
 """
@@ -20,22 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import PatchError
-from bot.patch_hunks import apply_hunks, split_lines
-from bot.patch_parse import NO_NEWLINE, FileDiff, diff_summary, extract_diff, parse_diff
-from bot.patch_paths import PathPolicy, glob_match, normalise_path
-
-__all__ = [
-    "AppliedPatch",
-    "FileEdit",
-    "PathPolicy",
-    "apply_patch",
-    "diff_summary",
-    "extract_diff",
-    "glob_match",
-    "make_diff",
-    "plan_patch",
-]
-
+from bot.patch.hunks import apply_hunks, split_lines
+from bot.patch.parse import NO_NEWLINE, FileDiff, extract_diff, parse_diff
+from bot.patch.paths import PathPolicy, normalise_path
 
 # --- results ---------------------------------------------------------------------------------------
 

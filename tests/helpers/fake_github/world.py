@@ -12,7 +12,7 @@ from github import Github
 
 from bot.github.client import RetryPolicy, connect
 from bot.github.publish import Publisher
-from tests.fake_github.server import FakeGitHub
+from tests.helpers.fake_github.server import FakeGitHub
 
 REPOSITORY = "acme/ope-target"
 TOKEN = "ghs_faketoken0123456789"

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.fake_github.server import BODY_LIMIT, FakeGitHub, Recorded
+from tests.helpers.fake_github.server import BODY_LIMIT, FakeGitHub, Recorded
 
 __all__ = ["BODY_LIMIT", "FakeGitHub", "Recorded"]

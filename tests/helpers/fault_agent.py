@@ -1,4 +1,4 @@
-"""A command agent for the process rows: ``python -S agent_script.py CONTROL_DIR`` (prompt on stdin).
+"""A command agent for the process rows: ``python -S fault_agent.py CONTROL_DIR`` (prompt on stdin).
 
 It plays two iterations — SCALE 0.6, then SCALE 0.3 — answering the Analyzer with JSON and the
 Coder with a diff against the file content it is shown. It appends each call's stage

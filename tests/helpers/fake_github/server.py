@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_github import spec
-from tests.fake_github.resources import _DOCS, BODY_LIMIT, ApiError, Resources
+from tests.helpers.fake_github import spec
+from tests.helpers.fake_github.resources import _DOCS, BODY_LIMIT, ApiError, Resources
 
 __all__ = ["BODY_LIMIT", "FakeGitHub", "Fault", "Recorded"]
 

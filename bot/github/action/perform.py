@@ -1,0 +1,42 @@
+"""Dispatch: the mode decided for an event, run with its collaborators; the step outputs written."""
+
+from __future__ import annotations
+
+from bot.errors import GitHubError
+from bot.github.action.command import handle_command
+from bot.github.action.optimize import optimize
+from bot.github.action.outcome import record_outcome
+from bot.github.action.pull_check import verify_pull_request
+from bot.github.action.session import (
+    Outputs,
+    Prepared,
+    RunLoop,
+    outputs,
+)
+from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
+from bot.github.step_files import write_outputs
+
+
+def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
+    """Run the mode ``prepared`` decided on and write the step outputs; returns them.
+
+    Raises:
+        GitHubError: the event does not fit the mode, or GitHub/git failed.
+        GrowthHackerError: the loop or the evaluation could not run (config, workspace, agent …).
+    """
+    session, event, mode = prepared.session, prepared.event, prepared.decision.mode
+    if session is None or mode is None:
+        return outputs()
+    result: Outputs
+    if mode == "optimize" and isinstance(event, DispatchEvent | ScheduleEvent):
+        result = optimize(session, run_loop)
+    elif mode == "verify" and isinstance(event, PullRequestEvent):
+        result = verify_pull_request(session, event)
+    elif mode == "outcome" and isinstance(event, PullRequestEvent):
+        result = record_outcome(session, event)
+    elif mode == "command" and isinstance(event, IssueCommentEvent):
+        result = handle_command(session, event, run_loop)
+    else:
+        raise GitHubError(f"mode {mode!r} does not apply to a {event.kind} event")
+    write_outputs(session.context.output, result)
+    return result

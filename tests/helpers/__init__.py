@@ -1,0 +1,14 @@
+"""Everything tests share, in one place: repositories, the toy target, the fake servers, worlds.
+
+Test modules import from here, never from each other:
+
+- :mod:`tests.helpers.repos`: real git repositories in temporary directories.
+- :mod:`tests.helpers.toy`: the fast toy OPE target and the scripted agent.
+- :mod:`tests.helpers.loop`: running the inner loop on a toy repository.
+- :mod:`tests.helpers.fake_anthropic` / :mod:`tests.helpers.faulty_llm`: the Anthropic-compatible
+  local server, and the same with network faults.
+- :mod:`tests.helpers.fake_github`: the stateful fake GitHub REST API, checked against the OpenAPI
+  description; :mod:`tests.helpers.action_world`: a GitHub world for ``growthhacker action``.
+- :mod:`tests.helpers.fault_target`: the target of the fault matrix.
+- :mod:`tests.helpers.patching` / :mod:`tests.helpers.evals`: small shared checks.
+"""
