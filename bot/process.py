@@ -1,9 +1,13 @@
-"""Running one shell command for the bot, safely: scrubbed environment, timeout, bounded output.
+"""Every process the bot starts runs through :func:`run_process`: own session, timeout, bounded output.
 
-The command is machine-influenced (candidate code, repository checks), so it runs in its own session
-(the whole process group is killed on timeout, and anything it leaves running is killed when it
-exits), with an allow-listed environment (no tokens or keys), stdin from /dev/null, and output read
-incrementally into a bounded buffer. :mod:`bot.evaluate` builds per-seed evaluation on top of this.
+What the bot runs is often machine-influenced (candidate code, repository checks, an agent command),
+so each process runs in its own session (the whole process group is killed on timeout, and anything
+it leaves running is killed when it exits), gets exactly the environment the caller passes, and has
+its output read incrementally into bounded buffers while its stdin (if any) is fed without blocking.
+
+Built on it: :func:`run_command` (a shell command with an allow-listed environment, see
+:func:`scrub_env`; :mod:`bot.evaluate` runs each seed with it), :mod:`bot.git` (every ``git``, output
+unbounded because it is data) and :mod:`bot.agents.command_backend` (the prompt on stdin).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bot.errors import EvaluationError
 from bot.redact import is_secret_name, scrub
@@ -52,6 +57,22 @@ def scrub_env(environ: Mapping[str, str], pass_env: Sequence[str] = ()) -> dict[
 
 
 @dataclass(frozen=True)
+class ProcessResult:
+    """How a process ended and what it printed.
+
+    Each stream is bounded by the ``output_limit`` it was run with (head and tail kept, the middle
+    replaced by a marker); ``stdout_elided`` counts the bytes of stdout that were dropped (0: complete).
+    """
+
+    returncode: int | None  # None if killed on timeout
+    timed_out: bool
+    stdout: bytes  # stdout and stderr combined when run with merge_stderr
+    stderr: bytes
+    stdout_elided: int
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class CommandResult:
     """How a command ended and what it printed (stdout and stderr combined, bounded)."""
 
@@ -67,17 +88,21 @@ class CommandResult:
 
 
 class _BoundedOutput:
-    """Keeps the first and last ``limit // 2`` bytes of a stream and counts what falls between."""
+    """Keeps the first and last ``limit // 2`` bytes of a stream and counts what falls between
+    (everything when ``limit`` is None)."""
 
-    def __init__(self, limit: int) -> None:
-        self._head_limit = limit // 2
-        self._tail_limit = limit - self._head_limit
+    def __init__(self, limit: int | None) -> None:
+        self._head_limit = -1 if limit is None else limit // 2
+        self._tail_limit = 0 if limit is None else limit - self._head_limit
         self._head = bytearray()
         self._tail = bytearray()
         self._total = 0
 
     def feed(self, chunk: bytes) -> None:
         self._total += len(chunk)
+        if self._head_limit < 0:
+            self._head += chunk
+            return
         room = self._head_limit - len(self._head)
         if room > 0:
             self._head += chunk[:room]
@@ -87,41 +112,82 @@ class _BoundedOutput:
         if len(self._tail) > 2 * self._tail_limit:
             del self._tail[: len(self._tail) - self._tail_limit]
 
-    def text(self) -> str:
-        tail = self._tail[-self._tail_limit :] if self._tail_limit else b""
-        dropped = self._total - len(self._head) - len(tail)
-        head = self._head.decode("utf-8", errors="replace")
+    def _kept_tail(self) -> bytes:
+        return bytes(self._tail[-self._tail_limit :]) if self._tail_limit else b""
+
+    @property
+    def elided(self) -> int:
+        """How many bytes fell between the head and the tail."""
+        return self._total - len(self._head) - len(self._kept_tail())
+
+    def data(self) -> bytes:
+        """Head, an elision marker if anything was dropped, tail."""
+        tail, dropped = self._kept_tail(), self.elided
         if dropped <= 0:
-            return head + bytes(tail).decode("utf-8", errors="replace")
-        marker = f"\n[... {dropped} bytes of output elided ...]\n"
-        return head + marker + bytes(tail).decode("utf-8", errors="replace")
+            return bytes(self._head) + tail
+        return bytes(self._head) + f"\n[... {dropped} bytes of output elided ...]\n".encode() + tail
 
 
 class _Pump:
-    """Reads a pipe without blocking for longer than asked, until EOF."""
+    """Reads the output pipes and feeds the input pipe without blocking for longer than asked."""
 
-    def __init__(self, fd: int, limit: int) -> None:
-        self.buffer = _BoundedOutput(limit)
-        self.eof = False
-        self._fd = fd
+    def __init__(self, outputs: Mapping[int, _BoundedOutput], stdin: tuple[IO[bytes], bytes] | None) -> None:
+        self._open = dict(outputs)
         self._idle_sleep = 0.001
         self._poller = select.poll()
-        self._poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        for fd in outputs:
+            self._poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._stdin_pipe: IO[bytes] | None = None if stdin is None else stdin[0]
+        self._stdin = memoryview(b"" if stdin is None else stdin[1])
+        if self._stdin_pipe is not None:
+            os.set_blocking(self._stdin_pipe.fileno(), False)
+            self._poller.register(self._stdin_pipe.fileno(), select.POLLOUT | select.POLLERR)
+            if not self._stdin:
+                self.close_stdin()
+
+    @property
+    def eof(self) -> bool:
+        """Every output pipe is closed."""
+        return not self._open
+
+    def close_stdin(self) -> None:
+        """Close the input pipe (the child reads EOF); idempotent."""
+        if self._stdin_pipe is not None:
+            self._poller.unregister(self._stdin_pipe.fileno())
+            with contextlib.suppress(OSError):  # EPIPE flushing nothing: the child is gone
+                self._stdin_pipe.close()
+            self._stdin_pipe = None
 
     def read_for(self, seconds: float) -> None:
-        """Wait up to ``seconds`` for output and consume one chunk of it."""
-        if self.eof:
+        """Wait up to ``seconds`` for output (or room in the input pipe) and move one chunk."""
+        if self.eof and self._stdin_pipe is None:
             # Nothing left to wait on but the exit itself, which usually follows the pipe closing
             # within a millisecond or two: back off from 1 ms instead of sleeping a full poll.
             time.sleep(max(min(seconds, self._idle_sleep), 0.0))
             self._idle_sleep = min(2 * self._idle_sleep, _POLL_S)
             return
-        if self._poller.poll(max(seconds, 0.0) * 1000):
-            chunk = os.read(self._fd, _CHUNK)
-            if chunk:
-                self.buffer.feed(chunk)
-            else:
-                self.eof = True
+        stdin_fd = -1 if self._stdin_pipe is None else self._stdin_pipe.fileno()
+        for fd, _ in self._poller.poll(max(seconds, 0.0) * 1000):
+            if fd == stdin_fd:
+                self._write_stdin(fd)
+            elif fd in self._open:
+                chunk = os.read(fd, _CHUNK)
+                if chunk:
+                    self._open[fd].feed(chunk)
+                else:
+                    self._poller.unregister(fd)
+                    del self._open[fd]
+
+    def _write_stdin(self, fd: int) -> None:
+        try:
+            written = os.write(fd, self._stdin[:_CHUNK])
+        except BlockingIOError:
+            return
+        except OSError:  # the child closed its stdin (or exited): what it did not read is its business
+            written = len(self._stdin)
+        self._stdin = self._stdin[written:]
+        if not self._stdin:
+            self.close_stdin()
 
 
 def _leader_exited(proc: subprocess.Popen[bytes]) -> bool:
@@ -147,11 +213,11 @@ def _reap(proc: subprocess.Popen[bytes]) -> int:
     try:
         return proc.wait(timeout=_REAP_S)
     except subprocess.TimeoutExpired:
-        raise EvaluationError(f"process {proc.pid} survived SIGKILL for {_REAP_S:g} s") from None
+        raise OSError(f"process {proc.pid} survived SIGKILL for {_REAP_S:g} s") from None
 
 
 def _pump_until(proc: subprocess.Popen[bytes], pump: _Pump, deadline: float, need_eof: bool) -> bool:
-    """Read output until the leader has exited (and, if asked, the pipe closed); False on deadline."""
+    """Read output until the leader has exited (and, if asked, the pipes closed); False on deadline."""
     while True:
         if _leader_exited(proc) and (pump.eof or not need_eof):
             return True
@@ -159,6 +225,76 @@ def _pump_until(proc: subprocess.Popen[bytes], pump: _Pump, deadline: float, nee
         if remaining <= 0:
             return False
         pump.read_for(min(_POLL_S, remaining))
+
+
+def run_process(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    *,
+    stdin: bytes | None = None,
+    output_limit: int | None = 64_000,
+    merge_stderr: bool = True,
+) -> ProcessResult:
+    """Run ``argv`` (no shell) in a new session and wait for it, at most ``timeout_s`` seconds.
+
+    ``stdin`` bytes are fed to the process while its output is read (stdin is /dev/null when None).
+    On timeout the process group gets SIGTERM, then SIGKILL after a grace period; processes it left
+    running after it exited are killed too. Each output stream is read incrementally and kept within
+    ``output_limit`` bytes (head and tail, the middle elided with a marker; None: everything). With
+    ``merge_stderr`` stderr goes into stdout and :attr:`ProcessResult.stderr` is empty.
+
+    Returns:
+        The :class:`ProcessResult` (``returncode`` None if killed on timeout).
+
+    Raises:
+        OSError: the process could not be started (``cwd`` or the executable missing), or it survived
+            SIGKILL. Callers wrap this in their own error.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        start_new_session=True,
+        bufsize=0,
+    )
+    assert proc.stdout is not None  # stdout=PIPE
+    out, err = _BoundedOutput(output_limit), _BoundedOutput(output_limit)
+    streams = {proc.stdout.fileno(): out} | ({proc.stderr.fileno(): err} if proc.stderr else {})
+    pump = _Pump(streams, None if proc.stdin is None or stdin is None else (proc.stdin, stdin))
+    try:
+        finished = _pump_until(proc, pump, start + timeout_s, need_eof=False)
+        if not finished:
+            _signal_group(proc.pid, signal.SIGTERM)
+            _pump_until(proc, pump, time.monotonic() + _KILL_GRACE_S, need_eof=True)
+        pump.close_stdin()
+        _signal_group(proc.pid, signal.SIGKILL)
+        returncode = _reap(proc)
+        drain_deadline = time.monotonic() + _DRAIN_S
+        while not pump.eof and time.monotonic() < drain_deadline:
+            pump.read_for(min(_POLL_S, drain_deadline - time.monotonic()))
+    finally:
+        pump.close_stdin()
+        if proc.returncode is None:  # interrupted (e.g. KeyboardInterrupt): leave nothing behind
+            _signal_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=_REAP_S)
+        proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    return ProcessResult(
+        returncode=returncode if finished else None,
+        timed_out=not finished,
+        stdout=out.data(),
+        stderr=err.data(),
+        stdout_elided=out.elided,
+        duration_s=time.monotonic() - start,
+    )
 
 
 def run_command(
@@ -171,12 +307,9 @@ def run_command(
     *,
     redact: Sequence[str] = (),
 ) -> CommandResult:
-    """Run ``command`` with ``/bin/sh -c`` in a new session, stdin from /dev/null.
-
-    On timeout the process group gets SIGTERM, then SIGKILL after a grace period; processes the
-    command left running after it exited are killed too. Output is read incrementally and kept
-    bounded (head and tail, middle elided with a marker); ``redact`` values are replaced by ``***``.
-    If ``log_path`` is given, the bounded output is written there.
+    """Run ``command`` with ``/bin/sh -c`` through :func:`run_process`, stdin from /dev/null, stderr
+    merged into stdout; ``redact`` values are replaced by ``***`` in the output. If ``log_path`` is
+    given, the bounded output is written there.
 
     Returns:
         The :class:`CommandResult` (``returncode`` None if killed on timeout).
@@ -185,51 +318,18 @@ def run_command(
         EvaluationError: the command could not be started (``cwd`` missing, no ``/bin/sh``) or the
             log could not be written.
     """
-    start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            bufsize=0,
-        )
+        result = run_process(["/bin/sh", "-c", command], cwd, env, timeout_s, output_limit=output_limit)
     except OSError as exc:
-        raise EvaluationError(f"cannot start `{command}` in {cwd}: {exc}") from exc
-    assert proc.stdout is not None  # stdout=PIPE
-    try:
-        pump = _Pump(proc.stdout.fileno(), output_limit)
-        finished = _pump_until(proc, pump, start + timeout_s, need_eof=False)
-        if not finished:
-            _signal_group(proc.pid, signal.SIGTERM)
-            _pump_until(proc, pump, time.monotonic() + _KILL_GRACE_S, need_eof=True)
-        _signal_group(proc.pid, signal.SIGKILL)
-        returncode = _reap(proc)
-        drain_deadline = time.monotonic() + _DRAIN_S
-        while not pump.eof and time.monotonic() < drain_deadline:
-            pump.read_for(min(_POLL_S, drain_deadline - time.monotonic()))
-    finally:
-        if proc.returncode is None:  # interrupted (e.g. KeyboardInterrupt): leave nothing behind
-            _signal_group(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=_REAP_S)
-        proc.stdout.close()
-    output = scrub(pump.buffer.text(), redact)
+        raise EvaluationError(f"cannot run `{command}` in {cwd}: {exc}") from exc
+    output = scrub(result.stdout.decode("utf-8", errors="replace"), redact)
     if log_path is not None:
         try:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log_path.write_text(output, encoding="utf-8")
         except OSError as exc:
             raise EvaluationError(f"cannot write the log {log_path}: {exc}") from exc
-    return CommandResult(
-        returncode=None if not finished else returncode,
-        timed_out=not finished,
-        output=output,
-        duration_s=time.monotonic() - start,
-    )
+    return CommandResult(result.returncode, result.timed_out, output, result.duration_s)
 
 
 def stop_processes_in(directory: Path) -> list[int]:

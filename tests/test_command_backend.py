@@ -6,6 +6,7 @@ import json
 import shlex
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.agents.factory import make_agent
 from bot.agents.llm import Prompt
 from bot.config import LoopConfig, Objective
 from bot.errors import AgentError, BudgetExceeded
+from tests.helpers.processes import read_pid, wait_dead
 
 CANARY = "canary-5e1d0c9b77aa"
 FILES = {"ope_pipeline/estimators.py": "def estimators():\n    return ['ipw']\n"}
@@ -103,6 +105,50 @@ def test_a_command_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
     with pytest.raises(AgentError, match=r"did not answer within 0\.5s and was killed"):
         CommandClient(command, environ={}, timeout_s=0.5).complete(Prompt("s", "", "t"))
     assert time.monotonic() - started < 5
+
+
+def test_a_timeout_kills_the_commands_whole_process_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    body = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(300)\n"
+    )
+
+    with pytest.raises(AgentError, match="was killed"):
+        CommandClient(script(tmp_path, body), environ={"PATH": "/usr/bin:/bin"}, timeout_s=1).complete(
+            Prompt("s", "", "t")
+        )
+
+    assert wait_dead(read_pid(pid_file))
+
+
+def test_an_answer_of_50_mb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    body = "import sys\nw = sys.stdout.buffer.write\nfor _ in range(50):\n    w(b'x' * 1_000_000)\n"
+    client = CommandClient(script(tmp_path, body), environ={})
+    tracemalloc.start()
+    try:
+        with pytest.raises(AgentError, match=r"printed more than 4,000,000 bytes on stdout.*discarded"):
+            client.complete(Prompt("s", "", "t"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 20_000_000  # 50 MB went through; the answer limit is 4 MB
+
+
+def test_a_long_prompt_reaches_a_command_that_writes_before_it_reads(tmp_path: Path) -> None:
+    # 200 kB out before reading 1 MB in: both pipes fill, so stdin and stdout must move together.
+    body = (
+        "import sys\nsys.stdout.write('```diff\\n' + '#' * 200_000 + '\\n')\nsys.stdout.flush()\n"
+        "print(len(sys.stdin.read()))\n"
+    )
+    task = "t" * 1_000_000
+
+    completion = CommandClient(script(tmp_path, body), environ={}).complete(Prompt("s", "", task))
+
+    assert completion.text.splitlines()[-1] == str(len(completion.prompt))
 
 
 def test_a_failing_command_reports_its_exit_code_and_stderr(tmp_path: Path) -> None:

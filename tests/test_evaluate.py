@@ -23,6 +23,7 @@ from bot.evaluate import (
     run_command,
     scrub_env,
 )
+from tests.helpers.processes import read_pid, wait_dead
 
 PY = shlex.quote(sys.executable)
 CANARIES = {
@@ -64,38 +65,6 @@ def make_evaluator(tmp_path: Path, environ: dict[str, str], command: str, **sett
     settings.setdefault("timeout_s", 20.0)
     config = EvaluateConfig(command=command, objective=Objective(metric="relative_ee"), **settings)
     return Evaluator(config, tmp_path / "cache", environ=environ)
-
-
-def is_alive(pid: int) -> bool:
-    """True if ``pid`` runs (a zombie counts as dead: it is waiting only to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no procfs: fall back to signal 0
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def wait_dead(pid: int, within_s: float = 3.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while is_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def read_pid(path: Path, within_s: float = 5.0) -> int:
-    deadline = time.monotonic() + within_s
-    while not path.exists() or not path.read_text().strip():
-        assert time.monotonic() < deadline, f"{path} was never written"
-        time.sleep(0.02)
-    return int(path.read_text())
 
 
 # --- scrub_env ---------------------------------------------------------------------------------

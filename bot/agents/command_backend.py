@@ -1,27 +1,29 @@
 """Any executable as an LLM: the prompt goes to its stdin, the answer is read from its stdout.
 
-This lets users plug in a CLI agent or a local model. The child gets a scrubbed environment (no
-variable whose name looks secret, unless passed through by name), its own process group, and a
-timeout after which the whole group is killed. Token counts are estimates (characters / 4); the
-dollar cost is unknown and reported as 0.
+This lets users plug in a CLI agent or a local model. The child runs through
+:func:`bot.process.run_process`: a scrubbed environment (no variable whose name looks secret, unless
+passed through by name), its own process group, a timeout after which the whole group is killed, and
+bounded output (an answer longer than any answer may be is refused, never held in memory whole).
+Token counts are estimates (characters / 4); the dollar cost is unknown and reported as 0.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
-import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.agents.base import Usage
 from bot.agents.budget import Budget
-from bot.agents.llm import Completion, Prompt, check_answer_size, estimate_tokens
+from bot.agents.llm import MAX_ANSWER_CHARS, Completion, Prompt, check_answer_size, estimate_tokens
 from bot.errors import AgentError
+from bot.process import ProcessResult, run_process
 from bot.redact import is_secret_name, scrub, secret_values
 
 _STDERR_TAIL = 2000
+#: Output kept of the command (stdout and stderr each): UTF-8 needs at most 4 bytes a character, so
+#: every answer :func:`~bot.agents.llm.check_answer_size` accepts fits; a longer one is refused.
+_ANSWER_BYTES = 4 * MAX_ANSWER_CHARS
 
 
 def child_environment(environ: Mapping[str, str], pass_env: Sequence[str] = ()) -> dict[str, str]:
@@ -67,13 +69,20 @@ class CommandClient:
         """
         text = prompt.scrubbed(self._secrets).render()
         self._budget.reserve(Usage(input_tokens=estimate_tokens(text)))
-        stdout, stderr, code = self._run(text)
-        answer = scrub(stdout, self._secrets)
+        result = self._run(text)
+        answer = scrub(result.stdout.decode("utf-8", "replace"), self._secrets)
+        stderr = result.stderr.decode("utf-8", "replace")
         usage = Usage(input_tokens=estimate_tokens(text), output_tokens=estimate_tokens(answer))
         self._budget.record(usage)
-        if code != 0:
+        if result.returncode != 0:
             tail = self._tail(stderr) or "(empty)"
+            code = result.returncode
             raise AgentError(f"agent command {self.argv[0]!r} exited with {code}; stderr: {tail}")
+        if result.stdout_elided:
+            raise AgentError(
+                f"agent command {self.argv[0]!r} printed more than {_ANSWER_BYTES:,} bytes on stdout, more "
+                "than an answer may have; it was discarded (ask for one unified diff of the files to change)"
+            )
         if not answer.strip():
             raise AgentError(
                 f"agent command {self.argv[0]!r} printed nothing on stdout; stderr: "
@@ -82,29 +91,25 @@ class CommandClient:
         check_answer_size(answer, f"agent command {self.argv[0]!r}")
         return Completion(text=answer, prompt=text, usage=usage)
 
-    def _run(self, text: str) -> tuple[str, str, int]:
+    def _run(self, text: str) -> ProcessResult:
         try:
-            process = subprocess.Popen(
+            result = run_process(
                 self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self._env,
-                cwd=self._cwd,
-                start_new_session=True,
+                self._cwd or Path.cwd(),
+                self._env,
+                self._timeout,
+                stdin=text.encode("utf-8"),
+                output_limit=_ANSWER_BYTES,
+                merge_stderr=False,
             )
         except OSError as exc:
             raise AgentError(f"cannot run agent command {self.argv[0]!r}: {exc.strerror or exc}") from exc
-        try:
-            out, err = process.communicate(text.encode("utf-8"), timeout=self._timeout)
-        except subprocess.TimeoutExpired as exc:
-            # Kill the whole group: a wrapper script's children must not outlive the timeout.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        if result.timed_out:
+            # run_process killed the whole group: a wrapper script's children do not outlive it.
             raise AgentError(
                 f"agent command {self.argv[0]!r} did not answer within {self._timeout:g}s and was killed"
-            ) from exc
-        return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), process.returncode
+            )
+        return result
 
     def _tail(self, stderr: str) -> str:
         return scrub(stderr.strip()[-_STDERR_TAIL:], self._secrets)
