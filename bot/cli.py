@@ -22,6 +22,7 @@ from bot.agents.factory import Framework, make_agent
 from bot.config import CONFIG_FILE, load_config
 from bot.errors import ConfigError, GrowthHackerError, ResumeError
 from bot.evaluate import Evaluator
+from bot.git import git
 from bot.github.action import perform
 from bot.github.action.session import prepare
 from bot.github.render import check_report, goals_of, pr_body, pr_title
@@ -32,7 +33,7 @@ from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
 from bot.verify import evaluate_refs
-from bot.workspace import Workspace, git, project_dir, state_dir
+from bot.workspace import Workspace, project_dir, state_dir
 
 console = Console(highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])

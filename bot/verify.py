@@ -17,10 +17,11 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.evaluate import Evaluator
+from bot.git import git
 from bot.patch import glob_match
 from bot.results import EvalResult
 from bot.stats import compare
-from bot.workspace import Workspace, git, project_dir, state_dir
+from bot.workspace import Workspace, project_dir, state_dir
 
 
 @dataclass(frozen=True)

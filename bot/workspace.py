@@ -11,12 +11,12 @@ Layout inside the target repo (all git-ignored by ``.growthhacker/.gitignore``):
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import CONFIG_FILE, EditConfig
 from bot.errors import WorkspaceError
+from bot.git import git, run_git
 from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
 from bot.process import stop_processes_in
 
@@ -45,28 +45,6 @@ def parse_candidate_tag(message: str) -> tuple[str, int] | None:
     return (found[-1]["run"], int(found[-1]["it"])) if found else None
 
 
-def git(cwd: Path, *args: str, check: bool = True, input_text: str | None = None) -> str:
-    """Run ``git args`` in ``cwd`` and return its stdout (UTF-8, line endings exactly as git wrote them).
-
-    Raises:
-        WorkspaceError: git exited non-zero (with its stderr in the message) and ``check`` is set.
-    """
-    # Bytes, not text=True: text mode turns "\r\n" into "\n", which silently rewrote the diff of
-    # every CRLF file the bot recorded in the journal.
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        input=None if input_text is None else input_text.encode("utf-8"),
-        check=False,
-    )
-    stdout = proc.stdout.decode("utf-8", "replace")
-    if check and proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace").strip()
-        raise WorkspaceError(f"git {' '.join(args)} failed in {cwd}: {stderr or stdout}")
-    return stdout
-
-
 def repo_root(path: Path) -> Path:
     """The top-level directory of the git repository containing ``path``.
 
@@ -75,14 +53,11 @@ def repo_root(path: Path) -> Path:
     """
     if not path.exists():
         raise WorkspaceError(f"{path} does not exist")
-    out = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
+    top = run_git(path, "rev-parse", "--show-toplevel")
+    if not top.ok:
         raise WorkspaceError(f"{path} is not a git repository: run `git init` and commit your code first")
-    root = Path(out.stdout.strip())
-    head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root, capture_output=True)
-    if head.returncode:
+    root = Path(top.text().strip())
+    if not run_git(root, "rev-parse", "--verify", "-q", "HEAD").ok:
         raise WorkspaceError(f"{root} has no commits yet: commit your code first")
     return root
 
@@ -228,7 +203,7 @@ class Workspace:
         self.reset()
         self.apply(diff, policy)
         git(self.root, "add", "-A")
-        git(self.root, *BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input_text=message)
+        git(self.root, *BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input=message.encode("utf-8"))
         sha = git(self.root, "rev-parse", "HEAD").strip()
         git(self.repo, "branch", "-f", branch, sha)
         self.reset()

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.workspace import git
+from bot.git import git
 from tests.helpers.loop import run_loop
 from tests.helpers.toy import Step, toy_files
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import GitHubConfig, parse_config
 from bot.github.events import IssueCommentEvent, PullRequestEvent, decide_mode, parse_event
-from bot.github.git_remote import push_branch
+from bot.github.git_remote import RemoteGit
 from bot.github.handle import finish_command, receive_command
 from bot.github.outcomes import outcome_of_closed
 from bot.github.render import STICKY_MARKER, check_report, pr_body, pr_title, run_comment
@@ -90,7 +90,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         # optimize: the loop's winner, committed on the run branch, is pushed and proposed.
         base = git(world.work, "rev-parse", "main")
         world.commit(BRANCH, {"ope_pipeline/estimator.py": "ESTIMATOR = 'SNIPW'\n"}, "GrowthHacker: SNIPW")
-        head = push_branch(world.work, BRANCH, str(world.bare), token=TOKEN)
+        head = RemoteGit(world.work, str(world.bare), TOKEN).push_branch(BRANCH)
         run = run_summary(base, "Use SNIPW to cut variance")
         journal.append(
             RunStarted(
@@ -135,7 +135,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         world.commit(
             BRANCH, {"ope_pipeline/weights.py": "SELF_NORMALIZE = True\n"}, "GrowthHacker: normalise"
         )
-        new_head = push_branch(world.work, BRANCH, str(world.bare), token=TOKEN)
+        new_head = RemoteGit(world.work, str(world.bare), TOKEN).push_branch(BRANCH)
         publish.upsert_sticky_comment(pr.number, run_comment(run_summary(base, "Self-normalise the weights")))
         finish_command(publish, event, ok=True, message=f"Pushed `{new_head[:7]}`.")
         assert receipt.outcome is not None
@@ -155,7 +155,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         undo_receipt = receive_command(publish, undo, GITHUB)
         assert undo_receipt is not None and undo_receipt.needs_work
         git(world.work, "revert", "--no-edit", "HEAD")
-        reverted = push_branch(world.work, BRANCH, str(world.bare), token=TOKEN)
+        reverted = RemoteGit(world.work, str(world.bare), TOKEN).push_branch(BRANCH)
         finish_command(publish, undo, ok=True, message=f"Reverted in `{reverted[:7]}`.")
         assert not (world.work / "ope_pipeline" / "weights.py").exists()
         assert git(world.bare, "rev-list", "--count", BRANCH) == "4"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import GitHubError
-from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, RemoteGit, file_url, plot_path
+from bot.github.git_remote import RemoteGit
+from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, file_url, plot_path
 
 TOKEN = "ghs_journaltoken0123456789"
 #: Not text in any encoding: a PNG signature (with CRLF and ^Z), NUL, 0xFF, a lone LF and CR.

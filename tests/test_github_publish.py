@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import GitHubError
-from bot.github.git_remote import git_auth_env, push_branch
+from bot.github.git_remote import RemoteGit, git_auth_env
 from bot.github.render import BODY_LIMIT, STICKY_MARKER, CheckReport
 from bot.github.step_files import append_step_summary, write_outputs
 from tests.helpers.fake_github.world import TOKEN, World, git, github_world
@@ -33,7 +33,7 @@ def open_pr(world: World, body: str = "first body") -> int:
 def test_push_creates_the_branch_on_the_remote(world: World) -> None:
     sha = world.commit("candidate", {"ope_pipeline/estimator.py": "ESTIMATOR = 'DR'\n"})
 
-    pushed = push_branch(world.work, "growthhacker/run-7", str(world.bare), token=TOKEN)
+    pushed = RemoteGit(world.work, str(world.bare), TOKEN).push_branch("growthhacker/run-7")
 
     assert pushed == sha
     assert world.fake.sha_of("growthhacker/run-7") == sha
@@ -47,7 +47,7 @@ def test_push_never_overwrites_commits_a_human_added(world: World) -> None:
     world.commit(branch, {"ope_pipeline/estimator.py": "ESTIMATOR = 'DR'\n"}, "bot iteration")
 
     with pytest.raises(GitHubError, match="never force-pushes"):
-        push_branch(world.work, branch, str(world.bare))
+        RemoteGit(world.work, str(world.bare)).push_branch(branch)
     assert "human fix" in git(world.bare, "log", "-1", "--format=%s", branch)
 
 
@@ -56,7 +56,7 @@ def test_push_errors_never_show_the_token(world: World) -> None:
     remote = f"http://x-access-token:{secret}@127.0.0.1:9/acme/ope-target.git"  # nothing listens on port 9
 
     with pytest.raises(GitHubError) as caught:
-        push_branch(world.work, "growthhacker/x", remote, token=secret)
+        RemoteGit(world.work, remote, secret).push_branch("growthhacker/x")
     assert secret not in str(caught.value)
     assert "127.0.0.1:9" in str(caught.value)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import GitHubError
-from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, RemoteGit, merge_lines
+from bot.github.git_remote import RemoteGit
+from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, merge_lines
 
 TOKEN = "ghs_journaltoken0123456789"
 

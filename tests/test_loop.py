@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.git import git
 from bot.journal import ConfirmationRecorded, IterationRecorded, RunFinished
 from bot.loop import LoopEvent
-from bot.workspace import git
 from tests.helpers.loop import run_loop
 from tests.helpers.toy import PARAMS, Step, toy_files
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import WorkspaceError
+from bot.git import git
 from bot.patch import PathPolicy
-from bot.workspace import Workspace, git
+from bot.workspace import Workspace
 
 POLICY = PathPolicy(editable=("src/**/*.py",), protected=("harness.py", ".growthhacker/**"))
 FILES = {"src/model.py": "A = 1\n", "harness.py": "print('harness')\n", "README.md": "hi\n"}

@@ -12,28 +12,25 @@ together are safe: each push names the commit it builds on and never forces; the
 its push rejected (the branch moved), fetches again, re-merges and retries, a bounded number of times.
 Each attempt builds its tree from the branch as fetched, so files other jobs added are kept.
 
-:class:`RemoteGit` is the authenticated ``git`` against the GitHub remote that this needs (the action
-uses it too, to fetch pull-request branches): the token travels in the environment only and is
-scrubbed from every message.
+The remote is a :class:`~bot.github.git_remote.RemoteGit` (token-authenticated; the action uses the
+same object to fetch and push pull-request branches); local git runs through :mod:`bot.git`.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import re
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import GitHubError, WorkspaceError
-from bot.github.git_remote import git_auth_env
-from bot.redact import scrub
-from bot.workspace import BOT_IDENTITY, git
+from bot.errors import GitHubError
+from bot.git import git, run_git
+from bot.github.git_remote import RemoteGit
+from bot.workspace import BOT_IDENTITY
 
 JOURNAL_BRANCH = "growthhacker/journal"
 #: The file inside the journal branch.
@@ -42,9 +39,6 @@ BRANCH_FILE = "journal.jsonl"
 PLOTS_DIR = "plots"
 #: Paths the bot may store on the journal branch: plain relative names, no ``.``/``..`` segments.
 _FILE_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
-#: Where fetched remote refs are kept locally: outside refs/heads and refs/remotes, and not
-#: ``refs/growthhacker`` either, which git would search before refs/heads for "growthhacker/<run-id>".
-LOCAL_NAMESPACE = "refs/growthhacker-fetched"
 
 
 def plot_path(run_id: str) -> str:
@@ -77,24 +71,9 @@ def check_file_path(path: str) -> str:
     return path
 
 
-def _git_bytes(
-    repo: Path, *args: str, data: bytes | None = None, env: Mapping[str, str] | None = None
-) -> str:
-    """Run a local ``git`` plumbing command with binary stdin; returns its stdout, stripped.
-
-    Raises:
-        WorkspaceError: git exited non-zero.
-    """
-    proc = subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, env=env, check=False)
-    if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip()
-        raise WorkspaceError(f"git {args[0]} failed in {repo}: {detail}")
-    return proc.stdout.decode("utf-8", "replace").strip()
-
-
 def _store_blob(repo: Path, data: bytes) -> str:
     """Write ``data`` (any bytes: never decoded, no line-ending conversion) as a blob; returns its id."""
-    return _git_bytes(repo, "hash-object", "-w", "--stdin", data=data)
+    return git(repo, "hash-object", "-w", "--stdin", input=data).strip()
 
 
 def _tree_with(repo: Path, base: str | None, blobs: Mapping[str, str]) -> str:
@@ -105,98 +84,10 @@ def _tree_with(repo: Path, base: str | None, blobs: Mapping[str, str]) -> str:
     with tempfile.TemporaryDirectory(prefix="growthhacker-index-") as tmp:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         if base:
-            _git_bytes(repo, "read-tree", base, env=env)
+            git(repo, "read-tree", base, env=env)
         entries = "".join(f"100644 {blob}\t{path}\n" for path, blob in blobs.items())
-        _git_bytes(repo, "update-index", "--add", "--index-info", data=entries.encode(), env=env)
-        return _git_bytes(repo, "write-tree", env=env)
-
-
-class RemoteGit:
-    """``git`` in ``repo`` against ``remote`` (a URL), authenticated with ``token`` if given."""
-
-    def __init__(self, repo: Path, remote: str, token: str | None = None, *, timeout_s: float = 300) -> None:
-        self.repo = repo
-        self.remote = remote
-        self._env = git_auth_env(token)
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode() if token else ""
-        self._secrets = [secret for secret in (token, basic) if secret]
-        self._timeout = timeout_s
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run ``git args`` (output captured, never raises for a non-zero exit).
-
-        Raises:
-            GitHubError: git did not finish within the timeout.
-        """
-        try:
-            return subprocess.run(
-                ["git", *args],
-                cwd=self.repo,
-                env=self._env,
-                capture_output=True,
-                text=True,
-                timeout=self._timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise GitHubError(
-                f"git {args[0]} against the remote timed out after {self._timeout:.0f}s"
-            ) from exc
-
-    def output(self, proc: subprocess.CompletedProcess[str]) -> str:
-        """The process's stdout and stderr with every credential scrubbed, trimmed to its tail."""
-        return scrub(proc.stdout + proc.stderr, self._secrets).strip()[-2000:]
-
-    def branch_sha(self, branch: str) -> str | None:
-        """The commit ``branch`` points to on the remote, or None if it does not exist.
-
-        Raises:
-            GitHubError: the remote cannot be read.
-        """
-        proc = self.run("ls-remote", "--heads", self.remote, f"refs/heads/{branch}")
-        if proc.returncode != 0:
-            raise GitHubError(f"cannot read the branches of the remote: {self.output(proc)}")
-        for line in proc.stdout.splitlines():
-            sha, _, ref = line.partition("\t")
-            if ref == f"refs/heads/{branch}":
-                return sha
-        return None
-
-    def fetch_branch(self, branch: str) -> str:
-        """Fetch ``branch`` into ``refs/growthhacker-fetched/<branch>``; returns that local ref.
-
-        Raises:
-            GitHubError: the branch does not exist on the remote, or the fetch failed.
-        """
-        local = f"{LOCAL_NAMESPACE}/{branch}"
-        proc = self.run("fetch", "--quiet", "--no-tags", self.remote, f"+refs/heads/{branch}:{local}")
-        if proc.returncode != 0:
-            raise GitHubError(f"cannot fetch branch {branch!r} from the remote: {self.output(proc)}")
-        return local
-
-    def fetch_ref(self, remote_ref: str, local: str) -> None:
-        """Fetch any remote ref (e.g. ``refs/pull/7/head``) into the local ref ``local``.
-
-        Raises:
-            GitHubError: the ref does not exist on the remote, or the fetch failed.
-        """
-        proc = self.run("fetch", "--quiet", "--no-tags", self.remote, f"+{remote_ref}:{local}")
-        if proc.returncode != 0:
-            raise GitHubError(f"cannot fetch {remote_ref} from the remote: {self.output(proc)}")
-
-    def push(self, sha: str, branch: str) -> bool:
-        """Push commit ``sha`` to ``branch`` without forcing; True if it landed, False if rejected.
-
-        Raises:
-            GitHubError: the push failed for another reason than a rejection.
-        """
-        proc = self.run("push", "--porcelain", self.remote, f"{sha}:refs/heads/{branch}")
-        if proc.returncode == 0:
-            return True
-        # Porcelain marks a refused ref with "!"; git also says "[rejected]" or "[remote rejected]".
-        if any(line.startswith("!") for line in proc.stdout.splitlines()) or "rejected" in proc.stderr:
-            return False
-        raise GitHubError(f"git push to {branch} failed: {self.output(proc)}")
+        git(repo, "update-index", "--add", "--index-info", input=entries.encode(), env=env)
+        return git(repo, "write-tree", env=env).strip()
 
 
 def merge_lines(first: Iterable[str], second: Iterable[str]) -> list[str]:
@@ -282,17 +173,16 @@ class JournalBranch:
         local = self.remote.fetch_branch(self.branch)
         # The fetched ref may be newer than the sha listed a moment ago: read the commit it names.
         sha = git(self.remote.repo, "rev-parse", f"{local}^{{commit}}").strip()
-        show = subprocess.run(
-            ["git", "show", f"{sha}:{BRANCH_FILE}"], cwd=self.remote.repo, capture_output=True, text=True,
-            check=False,
-        )
-        if show.returncode != 0:
+        show = run_git(self.remote.repo, "cat-file", "blob", f"{sha}:{BRANCH_FILE}")
+        if not show.ok:
             raise GitHubError(
                 f"branch {self.branch} has no {BRANCH_FILE}; it is reserved for the GrowthHacker journal "
                 "(rename or delete it)"
             )
         listed = git(self.remote.repo, "ls-tree", "-r", "--name-only", "-z", sha)
-        return Snapshot(sha, tuple(journal_lines(show.stdout)), frozenset(p for p in listed.split("\0") if p))
+        # The journal is UTF-8 JSON lines; decoding strictly would turn one bad byte into a crash.
+        text = show.stdout.decode("utf-8", "replace")
+        return Snapshot(sha, tuple(journal_lines(text)), frozenset(p for p in listed.split("\0") if p))
 
     def pull_into(self, path: Path, snapshot: Snapshot | None = None) -> int:
         """Merge the branch's journal (``snapshot``, else fetched now) into the local journal file

@@ -20,9 +20,11 @@ import json
 import os
 import re
 import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from bot.errors import WorkspaceError
+from bot.git import run_git
 
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"})
 _TEST_DIRS = frozenset({"test", "tests", "testing"})
@@ -94,11 +96,10 @@ def _editable(repo: Path, files: list[str], script: str | None) -> list[str]:
 
 
 def _current_branch(repo: Path) -> str:
-    proc = subprocess.run(
-        ["git", "symbolic-ref", "--short", "-q", "HEAD"],
-        cwd=repo, capture_output=True, text=True, check=False,
-    )
-    return proc.stdout.strip() or "main"
+    try:
+        return run_git(repo, "symbolic-ref", "--short", "-q", "HEAD").text().strip() or "main"
+    except WorkspaceError:  # git missing: detection proposes values, it never fails
+        return "main"
 
 
 def detect(repo: Path) -> Detected:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import GitHubError
-from bot.github.git_remote import push_branch
+from bot.github.git_remote import RemoteGit
 from bot.github.publish import Publisher
 from bot.github.render import BODY_LIMIT, STICKY_MARKER, CheckReport, pr_body, pr_title, run_comment
 from bot.journal import (
@@ -69,7 +69,7 @@ def finished_run(journal: Journal, base: str, diff: str, losers: int = 0) -> Run
 def publish(world: World, summary: RunSummary, publisher: Publisher | None = None) -> int:
     """Push the bot branch and open or update the PR with its sticky comment and check; the PR number."""
     publisher = publisher or world.publisher
-    sha = push_branch(world.work, BRANCH, str(world.bare), token=TOKEN, source=BRANCH)
+    sha = RemoteGit(world.work, str(world.bare), TOKEN).push_branch(BRANCH, source=BRANCH)
     ref = publisher.ensure_pull_request(head=BRANCH, base="main", title=pr_title(summary),
                                         body=pr_body(summary, run_url=RUN_URL), labels=["growthhacker"])
     publisher.upsert_sticky_comment(ref.number, run_comment(summary, run_url=RUN_URL))
@@ -140,7 +140,7 @@ def push_rejected(scene: Scene) -> None:
     git(world.work, "reset", "-q", "--hard", "HEAD~1")  # the bot's stale view of its branch
     git(world.work, "checkout", "-q", "main")
     with pytest.raises(GitHubError, match="never force-pushes"):
-        push_branch(world.work, BRANCH, str(world.bare), token=TOKEN, source=BRANCH)
+        RemoteGit(world.work, str(world.bare), TOKEN).push_branch(BRANCH, source=BRANCH)
     assert git(world.bare, "log", "-1", "--format=%s", BRANCH) == "reviewer fix"
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import GrowthHackerError, JournalError, WorkspaceError
+from bot.git import git
 from bot.github.action.session import (
     JournalSync,
     Outputs,
@@ -30,7 +31,6 @@ from bot.github.action.session import (
     publish_plot,
 )
 from bot.github.events import IssueCommentEvent
-from bot.github.git_remote import push_branch
 from bot.github.handle import finish_command, receive_command
 from bot.github.journal_branch import plot_path
 from bot.github.outcomes import run_of
@@ -39,7 +39,7 @@ from bot.github.render import check_report, pr_body, replace_run_marker, run_com
 from bot.journal import OutcomeRecorded
 from bot.report import md_escape
 from bot.selection import judge_confirmation
-from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, git, parse_candidate_tag
+from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, parse_candidate_tag
 
 _REVERTS = "This reverts commit "
 #: The run a candidate commit came from, as :mod:`bot.loop` writes it in the commit message.
@@ -111,8 +111,7 @@ def iterate(session: Session, sync: JournalSync, pull: PullInfo, hint: str | Non
         message = f"No confirmed better candidate from `{head[:7]}`; nothing was pushed. {summary.reason}"
         return Done(False, md_escape(message), outputs(pr_number=pull.number))
     plot = publish_plot(session, sync, summary, run_dir)
-    pushed = push_branch(session.repo, pull.head_ref, session.remote_url, token=session.token,
-                         source=f"refs/heads/{summary.branch}")
+    pushed = session.remote.push_branch(pull.head_ref, source=f"refs/heads/{summary.branch}")
     run_url = session.context.run_url
     description = pr_body(summary, run_url=run_url, plot_url=plot, previous_head=head)
     publisher.edit_pull_body(pull.number, description)
@@ -178,7 +177,8 @@ def revert_on_top(repo: Path, head: str, commit: BotCommit, requested_by: str) -
             f'Revert "{commit.subject}"\n\n{_REVERTS}{commit.sha}.\n'
             f"Requested by @{requested_by} with /growthhacker undo.\n"
         )
-        git(workspace.root, *BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-", input_text=message)
+        git(workspace.root, *BOT_IDENTITY, "commit", "-q", "--no-verify", "-F", "-",
+            input=message.encode("utf-8"))
         return git(workspace.root, "rev-parse", "HEAD").strip()
     finally:
         workspace.remove()
@@ -203,8 +203,7 @@ def undo(session: Session, sync: JournalSync, pull: PullInfo, requested_by: str)
         message = f"Nothing to undo: `{pull.head_ref}` has no GrowthHacker commit that is not reverted yet."
         return Done(False, message, outputs(pr_number=pull.number))
     reverted = revert_on_top(session.repo, head, target, requested_by)
-    pushed = push_branch(session.repo, pull.head_ref, session.remote_url, token=session.token,
-                         source=reverted)
+    pushed = session.remote.push_branch(pull.head_ref, source=reverted)
     described = restore_description(session, sync, pull, base, pushed)
     message = (
         f"Reverted `{target.sha[:7]}` ({md_escape(target.subject)}) with `{pushed[:7]}` on top of "

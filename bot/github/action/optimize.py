@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.git import git
 from bot.github.action.session import (
     Outputs,
     RunLoop,
@@ -10,12 +11,10 @@ from bot.github.action.session import (
     outputs,
     publish_plot,
 )
-from bot.github.git_remote import push_branch
 from bot.github.render import check_report, pr_body, pr_title, run_comment
 from bot.github.step_files import append_step_summary
 from bot.report import render_markdown
 from bot.selection import judge_confirmation
-from bot.workspace import git
 
 
 def optimize(session: Session, run_loop: RunLoop) -> Outputs:
@@ -43,8 +42,7 @@ def optimize(session: Session, run_loop: RunLoop) -> Outputs:
     if best is None or best.confirm is None or summary.baseline_confirm is None or summary.branch is None:
         append_step_summary(context.step_summary, report)
         return outputs()
-    head = push_branch(session.repo, summary.branch, session.remote_url, token=session.token,
-                       source=f"refs/heads/{summary.branch}")
+    head = session.remote.push_branch(summary.branch, source=f"refs/heads/{summary.branch}")
     pull = publisher.ensure_pull_request(
         head=summary.branch,
         base=base_branch,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.git import git
 from bot.github.action.session import Outputs, Session, outputs
 from bot.github.events import PullRequestEvent
-from bot.github.journal_branch import LOCAL_NAMESPACE
+from bot.github.git_remote import LOCAL_NAMESPACE
 from bot.github.publish import STOP_LABEL
 from bot.github.render import check_report, verify_comment
 from bot.github.step_files import append_step_summary
 from bot.report import md_escape
 from bot.verify import evaluate_refs
-from bot.workspace import git
 
 
 def restored_note(restored: tuple[str, ...]) -> str:

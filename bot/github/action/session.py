@@ -19,8 +19,8 @@ from pathlib import Path
 from bot.config import Config, load_config
 from bot.github.client import connect
 from bot.github.events import ActionContext, Event, ModeDecision, decide_mode, load_action_context, load_event
-from bot.github.git_remote import remote_url
-from bot.github.journal_branch import JournalBranch, Published, RemoteGit, Snapshot, file_url, plot_path
+from bot.github.git_remote import RemoteGit, remote_url
+from bot.github.journal_branch import JournalBranch, Published, Snapshot, file_url, plot_path
 from bot.github.publish import Publisher
 from bot.journal import JOURNAL_FILE, Journal
 from bot.redact import scrub, secret_values
@@ -57,8 +57,8 @@ class Session:
     config: Config
     context: ActionContext
     publisher: Publisher
+    #: The repository on GitHub, authenticated with the job's token (fetches and pushes).
     remote: RemoteGit
-    token: str
     #: The environment for the evaluation subprocess (the evaluator scrubs it again).
     eval_environ: Mapping[str, str]
     #: Secret values of the bot's environment, scrubbed from anything posted.
@@ -125,7 +125,6 @@ def prepare(
         context=context,
         publisher=Publisher(gh, context.repository, bot_login=bot_login),
         remote=RemoteGit(root, remote_url(context.server_url, context.repository), token),
-        token=token,
         eval_environ=eval_environ,
         secrets=tuple(secret_values(environ)),
     )
