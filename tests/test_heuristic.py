@@ -20,79 +20,14 @@ from bot.ope.catalog import Catalog
 from bot.ope.edit import add_import, remove_unused_import
 from bot.ope.moves import survey
 from bot.results import Attempt, AttemptStatus
+from tests.helpers.ope_pipelines import (
+    BARE_IPW,
+    DR_PIPELINE,
+    IPW_PIPELINE,
+    LEGACY_SCOPE_PIPELINE,
+    SCOPE_PIPELINE,
+)
 from tests.helpers.patching import apply
-
-IPW_PIPELINE = {
-    "offline/evaluation.py": '''"""Off-policy evaluation of the ranking policy."""
-from __future__ import annotations
-
-from obp.ope import InverseProbabilityWeighting as IPW, OffPolicyEvaluation, RegressionModel
-from sklearn.linear_model import LogisticRegression
-
-
-def policy_value(feedback, action_dist, seed):
-    model = RegressionModel(
-        n_actions=feedback["n_actions"],
-        base_model=LogisticRegression(C=1.0, random_state=seed),
-    )
-    rewards = model.fit_predict(
-        context=feedback["context"], action=feedback["action"], reward=feedback["reward"],
-        n_folds=3, random_state=seed,
-    )
-    ope = OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=[IPW(estimator_name="main")])
-    values = ope.estimate_policy_values(action_dist=action_dist, estimated_rewards_by_reg_model=rewards)
-    return values["main"]
-''',
-}
-
-DR_PIPELINE = {
-    "src/estimation/dr.py": '''from obp import ope
-from sklearn import linear_model
-
-
-def make_estimator():
-    return ope.DoublyRobust(lambda_=50.0, estimator_name="dr")
-
-
-def make_reward_model(n_actions):
-    return ope.RegressionModel(n_actions=n_actions, base_model=linear_model.LogisticRegression(max_iter=500))
-''',
-    "src/estimation/__init__.py": "",
-}
-
-SCOPE_PIPELINE = {
-    "rl_ope/run_ope.py": '''import numpy as np
-from scope_rl.ope import OffPolicyEvaluation as OPE
-from scope_rl.ope.discrete import DirectMethod as DM
-from scope_rl.ope.discrete import TrajectoryWiseImportanceSampling as TIS
-
-
-def evaluate(logged_dataset, input_dict, prep):
-    inputs = prep.obtain_whole_inputs(require_value_prediction=True, n_steps=1000)
-    ope = OPE(logged_dataset=logged_dataset, ope_estimators=[DM(), TIS()])
-    return ope.estimate_policy_value(input_dict=inputs)
-''',
-}
-
-LEGACY_SCOPE_PIPELINE = {
-    "legacy_ope.py": '''from scope_rl.ope import DiscreteTrajectoryWiseImportanceSampling, OffPolicyEvaluation
-
-estimators = [DiscreteTrajectoryWiseImportanceSampling()]
-
-
-def run(logged_dataset, input_dict):
-    ope = OffPolicyEvaluation(logged_dataset=logged_dataset, ope_estimators=estimators)
-    return ope.estimate_policy_value(input_dict=input_dict)
-''',
-}
-
-# No reward model anywhere: the smallest search space, used to run the agent to exhaustion.
-BARE_IPW = {
-    "bare.py": '''from obp.ope import InverseProbabilityWeighting
-
-ESTIMATOR = InverseProbabilityWeighting()
-''',
-}
 
 FIXTURES = [IPW_PIPELINE, DR_PIPELINE, SCOPE_PIPELINE, LEGACY_SCOPE_PIPELINE, BARE_IPW]
 
@@ -114,9 +49,11 @@ def context(
 def attempt(
     analysis: Analysis, diff: str, status: AttemptStatus, iteration: int, improvement: float | None = None
 ) -> Attempt:
+    """The attempt as the journal gives it back: with the analysis's details and a failure kind."""
     return Attempt(
         run_id="run", iteration=iteration, hypothesis=analysis.hypothesis, persona=analysis.persona,
-        diff=diff, status=status, improvement=improvement,
+        diff=diff, status=status, improvement=improvement, details=analysis.details,
+        failure_kind="not_better" if status == "no_gain" else None,
     )
 
 
@@ -343,9 +280,10 @@ def test_a_class_that_already_improved_is_not_swapped_back_to_from_elsewhere(
 def test_after_a_tree_reward_model_broke_a_guardrail_the_others_are_demoted(agent: Agent) -> None:
     hint = ["a random forest or gradient boosting reward model"]
     first = agent.analyzer.analyze(context(DR_PIPELINE, hints=hint)).analysis
-    refused = attempt(first, "", "no_gain", 1).model_copy(
-        update={"failure_reason": "guardrail broken on the search seeds: runtime_s: worse by 3282.8%"}
-    )
+    refused = attempt(first, "", "no_gain", 1).model_copy(update={
+        "failure_kind": "guardrail",
+        "failure_reason": "guardrail broken on the search seeds: runtime_s: worse by 3282.8%",
+    })
 
     reply = agent.analyzer.analyze(context(DR_PIPELINE, [refused], hints=hint))
 

@@ -21,39 +21,8 @@ from bot.ope.knobs import runtime_budget
 from bot.ope.moves import Move, combine, survey
 from bot.ope.pipeline import PIPELINE_CALLS
 from bot.results import Attempt, AttemptStatus
+from tests.helpers.ope_pipelines import CONTINUOUS_PDIS, DISCRETE_TIS, DM_ONLY
 from tests.helpers.patching import apply
-
-# The Direct Method alone: its estimate is the FQE value, trained for 500 of scope-rl's default 10,000 steps.
-DM_ONLY = '''from scope_rl.ope import CreateOPEInput, OffPolicyEvaluation
-from scope_rl.ope.continuous import DirectMethod
-
-
-def estimate(logged_dataset, policy, seed):
-    prep = CreateOPEInput(env=None)
-    inputs = prep.obtain_whole_inputs(
-        logged_dataset=logged_dataset,
-        evaluation_policies=[policy],
-        require_value_prediction=True,
-        n_steps=500,
-        random_state=seed,
-    )
-    estimator = DirectMethod()
-    ope = OffPolicyEvaluation(logged_dataset=logged_dataset, ope_estimators=[estimator])
-    return ope.estimate_policy_value(inputs)[policy.name][estimator.estimator_name]
-'''
-
-# Per-decision IS on continuous actions, FQE never fitted, the estimator built inside the OPE call.
-CONTINUOUS_PDIS = '''from scope_rl.ope import CreateOPEInput, OffPolicyEvaluation as OPE
-from scope_rl.ope.continuous import PerDecisionImportanceSampling as PDIS
-
-
-def estimate(logged_dataset, policy):
-    inputs = CreateOPEInput(env=None).obtain_whole_inputs(logged_dataset, [policy])
-    ope = OPE(logged_dataset=logged_dataset, ope_estimators=[PDIS()])
-    return ope.estimate_policy_value(inputs)
-'''
-
-DISCRETE_TIS = CONTINUOUS_PDIS.replace("continuous", "discrete")
 
 RUNTIME = [Guardrail(metric="ope_seconds", max_regression=2.0)]
 
@@ -77,8 +46,10 @@ def context(
 def attempt(
     analysis: Analysis, diff: str, status: AttemptStatus, iteration: int, gain: float | None = None
 ) -> Attempt:
+    """The attempt as the journal gives it back: with the analysis's details and a failure kind."""
     return Attempt(run_id="run", iteration=iteration, hypothesis=analysis.hypothesis,
-                   persona=analysis.persona, diff=diff, status=status, improvement=gain)
+                   persona=analysis.persona, diff=diff, status=status, improvement=gain,
+                   details=analysis.details, failure_kind="not_better" if status == "no_gain" else None)
 
 
 def as_analysis(move: Move) -> Analysis:

@@ -5,9 +5,11 @@
 - :mod:`bot.ope.scan` / :mod:`bot.ope.edit` — find OPE calls in source; rewrite one call, fix imports.
 - :mod:`bot.ope.pipeline` — scope-rl's pipeline knobs (FQE steps/folds, kernel bandwidth, reward after
   done) and the calls that take them.
-- :mod:`bot.ope.proposal` — a move (edits, hypothesis, prior score, runtime cost) and how two combine.
+- :mod:`bot.ope.proposal` — a move (edits, hypothesis, prior score, runtime cost, its changes as data)
+  and how two combine.
 - :mod:`bot.ope.moves` — candidate changes (estimator swaps, knob tuning, reward models, folds).
 - :mod:`bot.ope.knobs` — moves on the scope-rl pipeline knobs, their relevance and runtime budget.
+- :mod:`bot.ope.weights` — every weight the heuristic scores moves with, in one table.
 """
 
 from __future__ import annotations

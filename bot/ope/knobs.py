@@ -4,24 +4,24 @@ A knob is found where a pipeline sets it (a keyword or positional argument with 
 a module-level constant passed by name: then the constant is edited) or could set it (a scope-rl
 call that omits it: the library default applies and the keyword is added). A value the code computes
 (``n_steps=args.steps``) is left alone. The score of a move is its knob's relevance to the
-estimators the files construct (``relevance``), plus a preference among its candidate values; its
-``cost`` is the expected runtime factor (FQE steps and folds scale the FQE fit), which the heuristic
-weighs against the repository's runtime guardrails.
+estimators the files construct (``relevance``), plus a preference among its candidate values (the
+weights are in ``bot.ope.weights``); its ``cost`` is the expected runtime factor (FQE steps and folds
+scale the FQE fit), which the heuristic weighs against the repository's runtime guardrails.
 """
 
 from __future__ import annotations
 
 import ast
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from bot.ope.edit import rewrite_call
 from bot.ope.pipeline import PIPELINE_KNOBS, KnobKey, PipelineCall, PipelineKnob
-from bot.ope.proposal import Edit, Move, MoveKind
+from bot.ope.proposal import Change, Edit, Move, MoveKind
 from bot.ope.scan import Arg, CallSite, FileScan
 from bot.ope.specs import Scalar, Spec
+from bot.ope.weights import WEIGHTS
 
 _KIND: dict[KnobKey, MoveKind] = {
     "fqe-steps": "value-model", "fqe-folds": "folds", "bandwidth": "kernel",
@@ -31,8 +31,6 @@ _KIND: dict[KnobKey, MoveKind] = {
 _STEP_FACTORS = (2, 3, 4, 8)
 _BANDWIDTH_FACTORS = (5.0, 2.0, 10.0, 0.5)
 _FOLDS = (2, 3, 5)
-#: Bonus for FQE steps far below the library default (an undertrained value model).
-_UNDERTRAINED = 15.0
 
 
 @dataclass(frozen=True)
@@ -54,30 +52,32 @@ def in_use(scans: Iterable[FileScan]) -> InUse:
 
 
 def relevance(key: str, used: InUse) -> float:
-    """How much knob ``key`` should matter for the estimators in ``used`` (0 when it cannot).
+    """How much knob ``key`` should matter for the estimators in ``used`` (0 when it cannot): the
+    value ``WEIGHTS.relevance`` gives the situation (``unknown`` when no estimator is constructed in
+    the editable files)."""
+    table = WEIGHTS.relevance.get(key)
+    if table is None:
+        return 0.0
+    return table[_situation(key, used.specs) if used.specs else "unknown"]
 
-    Unknown estimators (none constructed in the editable files) get a middling value.
-    """
-    specs = used.specs
+
+def _situation(key: str, specs: tuple[Spec, ...]) -> str:
+    """Which of ``WEIGHTS.relevance[key]``'s situations the estimators ``specs`` are in."""
     families = {s.family for s in specs}
     weighting = [s for s in specs if s.family != "dm"]  # everything but DM reads the logged rewards
     if key == "fqe-steps":
         # DM alone: the estimate is the FQE value. Next to other estimators the objective may be theirs.
-        if not specs:
-            return 25.0
-        return 70.0 if families == {"dm"} else 50.0 if "dm" in families else 35.0 if "dr" in families else 5.0
+        if families == {"dm"}:
+            return "dm-only"
+        return "dm" if "dm" in families else "dr" if "dr" in families else "none"
     if key == "fqe-folds":
-        return 10.0 if not specs else 30.0 if "dr" in families else 25.0 if "dm" in families else 3.0
+        return "dr" if "dr" in families else "dm" if "dm" in families else "none"
     if key == "bandwidth":
-        if not specs:
-            return 15.0
         kernel = [s for s in weighting if s.action_type == "continuous"]
         if not kernel:
-            return 3.0 if any(s.action_type == "continuous" for s in specs) else 0.0
-        return 50.0 if any(not s.self_normalized for s in kernel) else 20.0
-    if key == "reward-after-done":
-        return 20.0 if not specs else 55.0 if weighting else 3.0
-    return 0.0
+            return "continuous-dm" if any(s.action_type == "continuous" for s in specs) else "discrete"
+        return "kernel-unbounded" if any(not s.self_normalized for s in kernel) else "kernel-self-normalized"
+    return "weighting" if weighting else "dm-only"  # reward-after-done
 
 
 def rescore(move: Move, before: InUse, after: InUse) -> float:
@@ -194,10 +194,9 @@ def _knob_moves(
             edit = Edit(scan.path, call.start, call.end, call.text, new)
             what = f"set `{knob.keyword}={candidate.value}` on {call.where()}"
             plan = f"In {scan.path}, replace the call `{_compact(call.text)}` with `{_compact(new)}`"
-        if arg is None:
-            was = f"default {current!r}"
-        else:
-            was = _compact(arg.value) if constant is None else repr(current)
+        # The value before: the library default, the constant's value, or the argument as written.
+        before = repr(current) if arg is None or constant is not None else _compact(arg.value)
+        was = f"default {before}" if arg is None else before
         out.append(Move(
             kind=_KIND[knob.key],
             hypothesis=f"In {scan.path}, {what} (was {was}): {knob.help}",
@@ -210,6 +209,8 @@ def _knob_moves(
             cost=candidate.cost,
             knob=knob.key,
             call=call,
+            changes=(Change(_KIND[knob.key], scan.path, call.where(), call.name, knob=knob.key,
+                            keyword=knob.keyword, was=before, value=candidate.value),),
         ))
     return out
 
@@ -248,10 +249,12 @@ def _steps(current: int, default: int | None) -> list[_Candidate]:
     if default is not None and under:
         share = f" ({current / default:.0%} of scope-rl's default {default})"
     out: list[_Candidate] = []
+    w = WEIGHTS
     for factor in _STEP_FACTORS:
-        # More steps help an undertrained FQE most up to ~4x; beyond, cost grows faster than gain.
-        bonus = 4 * math.log2(min(factor, 4)) - (3.0 if factor > 4 else 0.0)
-        bonus += _UNDERTRAINED if under else 0.0
+        # More steps help an undertrained FQE most up to a point; beyond, cost grows faster than gain.
+        bonus = w.fqe_steps_gain * math.log2(min(factor, w.fqe_steps_saturation))
+        bonus -= w.fqe_steps_beyond if factor > w.fqe_steps_saturation else 0.0
+        bonus += w.fqe_undertrained if under else 0.0
         effect = (f"FQE trains {factor}x longer ({current} → {current * factor} steps{share}): a better "
                   f"fitted Q-function lowers DM's bias and DR's variance; FQE time grows about {factor}x")
         out.append(_Candidate(str(current * factor), bonus, float(factor), effect))
@@ -263,7 +266,7 @@ def _folds(current: int) -> list[_Candidate]:
     for rank, k in enumerate(f for f in _FOLDS if f != current):
         effect = (f"cross-fits FQE over {k} folds (was {current}): each trajectory is valued by a model that "
                   f"did not see it; FQE time grows about {k / current:.3g}x")
-        out.append(_Candidate(str(k), -1.0 * rank, k / current, effect))
+        out.append(_Candidate(str(k), -WEIGHTS.fqe_fold_order * rank, k / current, effect))
     return out
 
 
@@ -275,7 +278,7 @@ def _bandwidths(current: float) -> list[_Candidate]:
         wider = "a wider kernel flattens the continuous-action importance weights (less variance, more bias)"
         effect = f"kernel bandwidth {current:g} → {value:g}: " + (
             wider if factor > 1 else "a narrower kernel, less smoothing bias, more variance")
-        out.append(_Candidate(text, -0.5 * rank, 1.0, effect))
+        out.append(_Candidate(text, -WEIGHTS.value_order * rank, 1.0, effect))
     return out
 
 
@@ -284,46 +287,49 @@ def _compact(text: str) -> str:
 
 
 
-#: The settings a knob hypothesis names: (keyword, call, old value), for a keyword or a constant.
-_SET_KEYWORD = re.compile(r"set `(\w+)=[^`]+` on (.+?) \(was (?:default )?([^)]+)\)")
-_SET_CONSTANT = re.compile(r"set `\w+ = [^`]+` \(passed as `(\w+)` to (.+?)\) \(was ([^)]+)\)")
-#: Keywords whose value the runtime scales with (FQE steps, FQE folds).
-_COSTLY = frozenset(k.keyword for k in PIPELINE_KNOBS if k.key in ("fqe-steps", "fqe-folds"))
+#: Knobs whose value the runtime scales with (FQE steps, FQE folds).
+_COSTLY = frozenset({"fqe-steps", "fqe-folds"})
 
 
-def spent_runtime(moves: Iterable[Move], hypotheses: Iterable[str]) -> float:
+@dataclass(frozen=True)
+class Setting:
+    """A keyword an earlier attempt set on a call, and the value it had before (source text)."""
+
+    keyword: str
+    #: The call, named as ``Change.call`` names it.
+    call: str
+    was: str
+
+
+def spent_runtime(moves: Iterable[Move], earlier: Iterable[Setting]) -> float:
     """The runtime factor the files already spend against the code before the journal's changes.
 
     The loop stacks improvements: once an attempt has doubled FQE's steps, every later candidate runs
     twice as long as the baseline a runtime guardrail compares with. Each costly knob's value now is
-    the "was" value its moves name; its first value is the smallest "was" value the journal's
-    hypotheses name for it (these knobs only ever go up).
+    the value before its moves (``moves``: the moves on the files as they are); its first value is the
+    smallest value before that the journal's attempts (``earlier``) name for it (these knobs only
+    ever go up).
     """
     first: dict[tuple[str, str], float] = {}
-    for hypothesis in hypotheses:
-        for keyword, where, old in _settings(hypothesis):
-            first[keyword, where] = min(old, first.get((keyword, where), old))
-    now = {(k, w): old for m in moves if m.knob for k, w, old in _settings(m.hypothesis) if k in _COSTLY}
+    for setting in earlier:
+        old = _number(setting.was)
+        if old is not None:
+            key = (setting.keyword, setting.call)
+            first[key] = min(old, first.get(key, old))
+    now = {(c.keyword, c.call): _number(c.was) for m in moves for c in m.changes if c.knob in _COSTLY}
     factor = 1.0
     for key, value in now.items():
         base = first.get(key, value)
-        factor *= value / base if 0 < base < value else 1.0
+        if value is not None and base is not None and 0 < base < value:
+            factor *= value / base
     return factor
 
 
-def _settings(hypothesis: str) -> list[tuple[str, str, float]]:
-    out: list[tuple[str, str, float]] = []
-    for pattern in (_SET_KEYWORD, _SET_CONSTANT):
-        for keyword, where, old in pattern.findall(hypothesis):
-            value = _value(old)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                out.append((keyword, where, float(value)))
-    return out
+def _number(text: str) -> float | None:
+    value = _value(text)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-#: Share of a runtime guardrail's allowance a move's expected cost may use: runtimes measured on a
-#: shared machine move by ±30% between the baseline and a candidate.
-_BUDGET_SHARE = 0.6
 _RUNTIME_WORDS = frozenset({"time", "times", "seconds", "secs", "sec", "s", "runtime", "duration", "latency",
                             "wall", "cpu", "elapsed"})
 
@@ -343,7 +349,7 @@ def runtime_budget(guardrails: Iterable[tuple[str, float, str]]) -> Budget | Non
     A metric is runtime-like when a word of its name says so (``ope_seconds``, ``runtime_s``).
     """
     budgets = [
-        Budget(1.0 + _BUDGET_SHARE * allowed, metric, allowed)
+        Budget(1.0 + WEIGHTS.budget_share * allowed, metric, allowed)
         for metric, allowed, goal in guardrails
         if goal == "minimize" and _RUNTIME_WORDS & set(_name_words(metric))
     ]

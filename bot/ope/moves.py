@@ -4,7 +4,8 @@ A move is a small, concrete edit: swap an estimator for another of the same libr
 type, tune one knob, swap or tune the reward model, change the cross-fitting folds. Each carries a
 prior score (OPE knowledge: e.g. DR-family and self-normalised estimators before DM when the
 baseline is plain IPW) and a hypothesis text that names the file, the call and the change without
-line numbers, so the same move always reads the same and a journal can tell it was tried. Moves on
+line numbers, for the humans who read the journal; what it changes is recorded as data
+(``bot.ope.proposal.Change``). The weights of the priors are in ``bot.ope.weights``. Moves on
 scope-rl's pipeline knobs (FQE steps and folds, kernel bandwidth, reward after done) come from
 ``bot.ope.knobs``; the move type itself lives in ``bot.ope.proposal`` (re-exported here).
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from bot.ope.catalog import Catalog
 from bot.ope.edit import rewrite_call
 from bot.ope.knobs import InUse, in_use, pipeline_moves, skip_unused_fqe
-from bot.ope.proposal import Edit, Import, Move, MoveKind, combine, decode_details
+from bot.ope.proposal import Change, Edit, Import, Move, MoveKind, combine, decode_details
 from bot.ope.scan import CallSite, FileScan, reward_evidence, scan_file
 from bot.ope.specs import (
     DEFAULT_RANDOM_STATE,
@@ -30,17 +31,14 @@ from bot.ope.specs import (
     Scalar,
     Spec,
 )
+from bot.ope.weights import WEIGHTS
 
-__all__ = ["Edit", "Import", "Move", "MoveKind", "Survey", "combine", "decode_details", "survey"]
+__all__ = ["Change", "Edit", "Import", "Move", "MoveKind", "Survey", "combine", "decode_details", "survey"]
 
 _FOLDS_EFFECT = (
     "More folds: each fold's reward model trains on more data and cross-fitting keeps a round's own "
     "reward out of its prediction; fewer folds fit faster. Costs one model fit per fold."
 )
-#: Swapping to a continuous-action estimator that weights by kernel-smoothed densities: the weights
-#: multiply over the horizon (1e13–1e66 measured on scope-rl's BasicEnv). Unbounded (plain IS/DR)
-#: ones go below every self-normalised alternative.
-_KERNEL_PENALTY, _KERNEL_SN_PENALTY = 40.0, 10.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class Survey:
                 if variant is not None:
                     variant = self.without_unused_fqe(variant)
                 if variant is not None and variant.edits != move.edits:
-                    out.append(replace(variant, score=40 - 0.5 * i))
+                    out.append(replace(variant, score=WEIGHTS.swap_variant - WEIGHTS.value_order * i))
         return out
 
     def without_unused_fqe(self, move: Move) -> Move:
@@ -122,11 +120,11 @@ def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Mov
             continue
         score = float(target.prior)
         if target.needs_reward_model and not survey.rewards:
-            score -= 60  # likely crashes: nothing in the files computes reward predictions
+            score -= WEIGHTS.needs_missing_rewards
         if src.family in ("dr", "dm") and target.family == "ipw":
-            score -= 25  # giving up a reward model that is already there rarely helps
+            score -= WEIGHTS.drops_reward_model
         if target.action_type == "continuous" and target.family != "dm":
-            score -= _KERNEL_SN_PENALTY if target.self_normalized else _KERNEL_PENALTY
+            score -= WEIGHTS.kernel_self_normalized if target.self_normalized else WEIGHTS.kernel_unbounded
         out.append(replace(survey.without_unused_fqe(move), score=score))
     return out
 
@@ -140,7 +138,8 @@ def _reward_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
             continue
         move = _swap(scan, call, target, {})
         if move is not None:
-            score = 20 + target.prior / 2 if survey.reward_in_use else target.prior / 5
+            score = (WEIGHTS.reward_swap + target.prior / WEIGHTS.reward_swap_prior_divisor
+                     if survey.reward_in_use else target.prior / WEIGHTS.reward_swap_idle_divisor)
             out.append(replace(move, score=score))
     return out
 
@@ -175,7 +174,7 @@ def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]
     if len(shown) > 100:
         shown = f"{local}(…{''.join(f', {k}={v}' for k, v in values.items())})"
     kind: MoveKind = "estimator-swap" if src.role == "estimator" else "reward-swap"
-    # An alias hides the class: name it, so the journal can tell which class was tried.
+    # An alias hides the class: name it for the reader.
     named = "" if local.rsplit(".", 1)[-1] == written else f" ({written})"
     return Move(
         kind=kind,
@@ -190,6 +189,7 @@ def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]
         keywords=target.keywords,
         call=call,
         spec=target,
+        changes=(Change(kind, scan.path, call.where(), written, target.family, value=_compact(new)),),
     )
 
 
@@ -229,13 +229,15 @@ def _knob_move(
     spec = call.spec
     assert spec is not None
     was = now if now is not None else "default"
+    w = WEIGHTS
     if spec.role == "estimator":
         kind: MoveKind = "estimator-knob"
-        score = 40 - 0.5 * rank
+        score = w.estimator_knob - w.value_order * rank
     else:
         kind = "reward-knob"
-        weight = 42 if spec.role == "reward-wrapper" else 38
-        score = weight - 0.5 * rank if survey.reward_in_use else 8 - 0.1 * rank
+        prior = w.reward_wrapper_knob if spec.role == "reward-wrapper" else w.reward_model_knob
+        score = (prior - w.value_order * rank if survey.reward_in_use
+                 else w.reward_knob_idle - w.value_order_idle * rank)
     return Move(
         kind=kind,
         hypothesis=f"In {scan.path}, set `{knob.name}={value}` on {call.where()}{_named(call)} (was {was}): "
@@ -249,6 +251,8 @@ def _knob_move(
         keywords=(*spec.keywords, knob.key, knob.name.strip("_")),
         call=call,
         spec=spec,
+        changes=(Change(kind, scan.path, call.where(), spec.name, spec.family, knob.key, knob.name,
+                        _compact(now) if now is not None else "", value),),
     )
 
 
@@ -270,11 +274,14 @@ def _fold_moves(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
             hypothesis=f"In {scan.path}, set `{FOLDS_KEYWORD}={value}` on {call.where()} (was {arg.value})",
             plan=_plan(scan.path, call.text, new, ()),
             expected_effect=_FOLDS_EFFECT,
-            score=(30 - i) if survey.reward_in_use else (5 - 0.1 * i),
+            score=(WEIGHTS.folds - WEIGHTS.fold_order * i if survey.reward_in_use
+                   else WEIGHTS.folds_idle - WEIGHTS.value_order_idle * i),
             edits=(Edit(scan.path, call.start, call.end, call.text, new),),
             target=call.name,
             keywords=("cross fitting", "crossfitting", "folds", "n folds", "fold"),
             call=call,
+            changes=(Change("folds", scan.path, call.where(), call.name, keyword=FOLDS_KEYWORD,
+                            was=_compact(arg.value), value=value),),
         ))
     return out
 

@@ -1,14 +1,18 @@
 """A move: one concrete candidate change (edits + imports) with its hypothesis, prior score and cost.
 
 ``bot.ope.moves`` (estimators, reward models, obp folds) and ``bot.ope.knobs`` (scope-rl pipeline
-knobs) both produce moves; the heuristic agent ranks and combines them.
+knobs) both produce moves; the heuristic agent ranks and combines them. What a move changes is data
+(:class:`Change`, one per change; a combined move has several) that goes into the journal with the
+move (``Move.details``), so a later iteration knows what was tried without reading the hypothesis,
+which is prose for humans.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from bot.ope.edit import merge_replacements
@@ -54,6 +58,32 @@ class Import:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change a move makes, as data: what the journal keeps and the heuristic reads back."""
+
+    kind: MoveKind
+    file: str
+    #: The call changed, named without a position (``CallSite.where``: `` `IPW(…)` ``).
+    call: str
+    #: The class swapped to (as the file names it), or the class (or pipeline call) whose knob is set.
+    target: str
+    family: str = ""
+    #: The knob's key (``Knob.key`` or ``bot.ope.pipeline.KnobKey``); "" for a swap or a fold count.
+    knob: str = ""
+    #: The keyword set (for a module constant: the keyword it is passed as); "" for a swap.
+    keyword: str = ""
+    #: The value before, as source text ("" when unknown: an omitted argument of unknown default).
+    was: str = ""
+    #: The value after, as source text; for a swap the new call.
+    value: str = ""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What makes two changes the same change (the family follows from the target)."""
+        return (self.kind, self.file, self.call, self.target, self.knob, self.keyword, self.was, self.value)
+
+
+@dataclass(frozen=True)
 class Move:
     """One candidate change, ready for the Coder."""
 
@@ -76,19 +106,32 @@ class Move:
     knob: str = ""
     call: CallSite | None = field(default=None, compare=False)
     spec: Spec | None = field(default=None, compare=False)
+    #: What the move changes, in order (one change; a combined move's first, then the next).
+    changes: tuple[Change, ...] = field(kw_only=True)
 
     @property
     def persona(self) -> Persona:
         """The Analyzer persona this kind of move belongs to."""
         return _PERSONA[self.kind]
 
+    @property
+    def id(self) -> str:
+        """A stable name of the move: the same changes give the same id, in any run or wording."""
+        canonical = json.dumps([c.key for c in self.changes], separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
     def details(self) -> dict[str, str]:
-        """The move as JSON strings for ``Analysis.details`` (what the Coder needs)."""
+        """The move as strings for ``Analysis.details``: its id, kind, target, family, knob, changes
+        (JSON), and the edits and imports (JSON) the Coder replays."""
         return {
+            "move": self.id,
             "kind": self.kind,
             "target": self.target,
-            "edits": json.dumps([e.__dict__ for e in self.edits]),
-            "imports": json.dumps([i.__dict__ for i in self.imports]),
+            "family": self.family,
+            "knob": self.knob,
+            "changes": json.dumps([asdict(c) for c in self.changes]),
+            "edits": json.dumps([asdict(e) for e in self.edits]),
+            "imports": json.dumps([asdict(i) for i in self.imports]),
         }
 
 
@@ -100,6 +143,16 @@ def decode_details(details: Mapping[str, str]) -> tuple[list[Edit], list[Import]
     edits = [Edit(**e) for e in json.loads(details["edits"])]
     imports = [Import(**i) for i in json.loads(details.get("imports", "[]"))]
     return edits, imports
+
+
+def decode_changes(details: Mapping[str, str]) -> tuple[Change, ...] | None:
+    """The changes encoded by :meth:`Move.details`, or None if ``details`` hold none (details of
+    another agent, or of a heuristic before changes were recorded) or cannot be read."""
+    try:
+        changes = tuple(Change(**c) for c in json.loads(details["changes"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    return changes or None
 
 
 def combine(first: Move, second: Move) -> Move | None:
@@ -124,5 +177,5 @@ def combine(first: Move, second: Move) -> Move | None:
     return replace(
         second, hypothesis=f"{first.hypothesis} Plus: {second.hypothesis}",
         plan=f"{first.plan}; then {second.plan}", edits=tuple(edits), imports=imports,
-        cost=first.cost * second.cost,
+        cost=first.cost * second.cost, changes=first.changes + second.changes,
     )

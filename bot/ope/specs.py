@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.ope.weights import WEIGHTS
+
 Library = Literal["obp", "scope-rl", "sklearn"]
 Role = Literal["estimator", "reward-model", "reward-wrapper"]
 #: Estimators: what the estimate is built from. Reward models: the kind of sklearn model.
@@ -61,7 +63,7 @@ class Spec:
     role: Role
     family: Family
     description: str
-    #: Exploration prior as a swap target: higher is tried earlier.
+    #: Exploration prior as a swap target: higher is tried earlier (``bot.ope.weights``).
     prior: int = 50
     action_type: ActionType = "discrete"
     needs_reward_model: bool = False
@@ -138,102 +140,102 @@ _TUNE_PARAMS = ("lambdas", "tuning_method", "use_bias_upper_bound", "delta", "us
 
 
 def _obp(
-    name: str, family: Family, description: str, prior: int, *, params: tuple[str, ...],
+    name: str, family: Family, description: str, *, params: tuple[str, ...],
     knobs: tuple[Knob, ...] = (), keywords: tuple[str, ...] = (), needs_reward_model: bool = False,
     self_normalized: bool = False, required: tuple[str, ...] = (),
     swap_values: tuple[tuple[str, str], ...] = (),
 ) -> Spec:
     return Spec(library="obp", name=name, module="obp.ope", role="estimator", family=family,
-                description=description, prior=prior, params=params, knobs=knobs, keywords=keywords,
-                needs_reward_model=needs_reward_model, self_normalized=self_normalized, required=required,
-                swap_values=swap_values)
+                description=description, prior=WEIGHTS.estimator_priors["obp"][name], params=params,
+                knobs=knobs, keywords=keywords, needs_reward_model=needs_reward_model,
+                self_normalized=self_normalized, required=required, swap_values=swap_values)
 
 
 # obp 0.5.7's self-normalised estimators accept ``lambda_`` but never read it: no knob for them.
 OBP_ESTIMATORS: tuple[Spec, ...] = (
     _obp("InverseProbabilityWeighting", "ipw",
-         "Unbiased with true propensities; variance grows with large importance weights.", 30,
+         "Unbiased with true propensities; variance grows with large importance weights.",
          params=_EST_PARAMS, knobs=(_CLIP,), keywords=("ipw", "ips", "inverse probability", "importance")),
     _obp("SelfNormalizedInverseProbabilityWeighting", "ipw",
-         "Divides by the mean weight: small bias, much lower variance when weights are large.", 80,
+         "Divides by the mean weight: small bias, much lower variance when weights are large.",
          self_normalized=True, params=_EST_PARAMS,
          keywords=("snipw", "snips", "self normalized", "self normalised", "normalized", "normalised")),
     _obp("DirectMethod", "dm",
-         "Reward model only: lowest variance, biased as much as the reward model is wrong.", 35,
+         "Reward model only: lowest variance, biased as much as the reward model is wrong.",
          needs_reward_model=True, params=("estimator_name",), keywords=("dm", "direct method")),
     _obp("DoublyRobust", "dr",
-         "IPW on reward-model residuals: unbiased with true propensities, less variance than IPW.", 78,
+         "IPW on reward-model residuals: unbiased with true propensities, less variance than IPW.",
          needs_reward_model=True, params=_EST_PARAMS, knobs=(_CLIP,),
          keywords=("dr", "doubly robust")),
     _obp("SelfNormalizedDoublyRobust", "dr",
-         "DR with self-normalised weights: DR's robustness plus SNIPW's variance reduction.", 85,
+         "DR with self-normalised weights: DR's robustness plus SNIPW's variance reduction.",
          needs_reward_model=True, self_normalized=True, params=_EST_PARAMS,
          keywords=("sndr", "doubly robust", "self normalized", "self normalised", "normalized")),
     _obp("SwitchDoublyRobust", "dr",
-         "DR where the weight is small, DM where it is large: a little bias for much less variance.", 70,
+         "DR where the weight is small, DM where it is large: a little bias for much less variance.",
          needs_reward_model=True, params=_EST_PARAMS, knobs=(_SWITCH,), swap_values=(("switch", "50"),),
          keywords=("switch", "switch dr", "doubly robust")),
     _obp("DoublyRobustWithShrinkage", "dr",
-         "Shrinks large weights towards the reward model; tuned, often the lowest MSE of the DR family.", 72,
+         "Shrinks large weights towards the reward model; tuned, often the lowest MSE of the DR family.",
          needs_reward_model=True, params=_EST_PARAMS, knobs=(_SHRINK,), swap_values=(("shrink", "100"),),
          keywords=("dros", "dr os", "shrinkage", "optimistic shrinkage", "doubly robust")),
     _obp("SubGaussianInverseProbabilityWeighting", "ipw",
-         "Sub-Gaussian IPW: weights w/(1-λ+λw) tame heavy-tailed weights with a little bias.", 55,
+         "Sub-Gaussian IPW: weights w/(1-λ+λw) tame heavy-tailed weights with a little bias.",
          params=_SG_PARAMS, knobs=(_SG,), swap_values=(("subgaussian", "0.1"),),
          keywords=("sg ipw", "sub gaussian", "subgaussian", "heavy tail")),
     _obp("SubGaussianDoublyRobust", "dr",
-         "Sub-Gaussian DR: the same weight correction on DR's residual term.", 60,
+         "Sub-Gaussian DR: the same weight correction on DR's residual term.",
          needs_reward_model=True, params=_SG_PARAMS, knobs=(_SG,), swap_values=(("subgaussian", "0.1"),),
          keywords=("sg dr", "sub gaussian", "subgaussian", "doubly robust")),
     _obp("InverseProbabilityWeightingTuning", "ipw",
-         "IPW that picks its clipping lambda_ from a list on the logged data (SLOPE/MSE).", 50,
+         "IPW that picks its clipping lambda_ from a list on the logged data (SLOPE/MSE).",
          params=_TUNE_PARAMS, required=("lambdas",), knobs=(_lambdas(_CLIP_GRID), _TUNE_METHOD),
          swap_values=(("lambdas", _CLIP_GRID),), keywords=("tuning", "slope", "clipping", "ipw")),
     _obp("DoublyRobustTuning", "dr",
-         "DR that picks its clipping lambda_ from a list on the logged data (SLOPE/MSE).", 62,
+         "DR that picks its clipping lambda_ from a list on the logged data (SLOPE/MSE).",
          needs_reward_model=True, params=(*_TUNE_PARAMS, "estimator_name"), required=("lambdas",),
          knobs=(_lambdas(_CLIP_GRID), _TUNE_METHOD), swap_values=(("lambdas", _CLIP_GRID),),
          keywords=("tuning", "slope", "doubly robust")),
     _obp("SwitchDoublyRobustTuning", "dr",
-         "Switch-DR that picks its threshold from a list on the logged data (SLOPE/MSE).", 66,
+         "Switch-DR that picks its threshold from a list on the logged data (SLOPE/MSE).",
          needs_reward_model=True, params=(*_TUNE_PARAMS, "estimator_name"), required=("lambdas",),
          knobs=(_lambdas(_CLIP_GRID), _TUNE_METHOD), swap_values=(("lambdas", _CLIP_GRID),),
          keywords=("tuning", "slope", "switch")),
     _obp("DoublyRobustWithShrinkageTuning", "dr",
-         "DRos that picks its shrinkage lambda_ from a list on the logged data (SLOPE/MSE).", 68,
+         "DRos that picks its shrinkage lambda_ from a list on the logged data (SLOPE/MSE).",
          needs_reward_model=True, params=(*_TUNE_PARAMS, "estimator_name"), required=("lambdas",),
          knobs=(_lambdas(_SHRINK_GRID), _TUNE_METHOD), swap_values=(("lambdas", _SHRINK_GRID),),
          keywords=("tuning", "slope", "shrinkage", "dros")),
     _obp("SubGaussianInverseProbabilityWeightingTuning", "ipw",
-         "SG-IPW that picks its lambda_ in [0, 1] on the logged data (SLOPE/MSE).", 45,
+         "SG-IPW that picks its lambda_ in [0, 1] on the logged data (SLOPE/MSE).",
          params=_TUNE_PARAMS, required=("lambdas",), knobs=(_lambdas(_SG_GRID), _TUNE_METHOD),
          swap_values=(("lambdas", _SG_GRID),), keywords=("tuning", "slope", "sub gaussian")),
     _obp("SubGaussianDoublyRobustTuning", "dr",
-         "SG-DR that picks its lambda_ in [0, 1] on the logged data (SLOPE/MSE).", 52,
+         "SG-DR that picks its lambda_ in [0, 1] on the logged data (SLOPE/MSE).",
          needs_reward_model=True, params=(*_TUNE_PARAMS, "estimator_name"), required=("lambdas",),
          knobs=(_lambdas(_SG_GRID), _TUNE_METHOD), swap_values=(("lambdas", _SG_GRID),),
          keywords=("tuning", "slope", "sub gaussian")),
 )
 
-_SCOPE: tuple[tuple[str, Family, bool, bool, int, str, tuple[str, ...]], ...] = (
-    ("DirectMethod", "dm", False, False, 35,
+_SCOPE: tuple[tuple[str, Family, bool, bool, str, tuple[str, ...]], ...] = (
+    ("DirectMethod", "dm", False, False,
      "FQE value prediction at the initial state: low variance, biased by the value model.",
      ("dm", "direct method", "fqe")),
-    ("TrajectoryWiseImportanceSampling", "ipw", False, False, 30,
+    ("TrajectoryWiseImportanceSampling", "ipw", False, False,
      "Trajectory-wise IS: unbiased, but variance explodes with the horizon.", ("tis", "trajectory")),
-    ("PerDecisionImportanceSampling", "ipw", False, False, 75,
+    ("PerDecisionImportanceSampling", "ipw", False, False,
      "Per-decision IS: each reward weighted up to its own step; unbiased with less variance than TIS.",
      ("pdis", "per decision")),
-    ("DoublyRobust", "dr", True, False, 78,
+    ("DoublyRobust", "dr", True, False,
      "Per-decision DR with the FQE baseline: less variance than PDIS when the value model is good.",
      ("dr", "doubly robust")),
-    ("SelfNormalizedTIS", "ipw", False, True, 60,
+    ("SelfNormalizedTIS", "ipw", False, True,
      "Self-normalised TIS: bounded estimates, lower variance than TIS at a small bias.",
      ("sntis", "self normalized", "self normalised", "normalized")),
-    ("SelfNormalizedPDIS", "ipw", False, True, 80,
+    ("SelfNormalizedPDIS", "ipw", False, True,
      "Self-normalised PDIS: usually the most stable pure-IS estimator.",
      ("snpdis", "self normalized", "self normalised", "normalized", "per decision")),
-    ("SelfNormalizedDR", "dr", True, True, 85,
+    ("SelfNormalizedDR", "dr", True, True,
      "Self-normalised DR: DR's value baseline plus self-normalised weights.",
      ("sndr", "self normalized", "self normalised", "normalized", "doubly robust")),
 )
@@ -251,11 +253,12 @@ def _scope_specs(action_type: ActionType) -> tuple[Spec, ...]:
     prefix = "Discrete" if action_type == "discrete" else "Continuous"
     return tuple(
         Spec(library="scope-rl", name=name, module=f"scope_rl.ope.{action_type}", role="estimator",
-             family=family, description=description, prior=prior, action_type=action_type,
+             family=family, description=description, prior=WEIGHTS.estimator_priors["scope-rl"][name],
+             action_type=action_type,
              needs_reward_model=needs, self_normalized=sn, keywords=words,
              params=("estimator_name",) if (action_type, name) in _SCOPE_NAMED else (),
              legacy_name=prefix + name, legacy_module="scope_rl.ope")
-        for name, family, needs, sn, prior, description, words in _SCOPE
+        for name, family, needs, sn, description, words in _SCOPE
     )
 
 
@@ -274,11 +277,11 @@ _LEAVES = _knob("max_leaf_nodes", ("max_leaf_nodes",), ("15", "63"), "tree size"
 _GB_DEPTH = _knob("max_depth", ("max_depth",), ("2", "5"), "tree depth", default=3)
 
 
-def _sk(name: str, module: str, family: Family, prior: int, description: str, knobs: tuple[Knob, ...],
+def _sk(name: str, module: str, family: Family, description: str, knobs: tuple[Knob, ...],
         swap: tuple[tuple[str, str], ...], params: tuple[str, ...], words: tuple[str, ...]) -> Spec:
     return Spec(library="sklearn", name=name, module=module, role="reward-model", family=family,
-                description=description, prior=prior, knobs=knobs, swap_values=swap, params=params,
-                keywords=words, heavy=module == "sklearn.ensemble")
+                description=description, prior=WEIGHTS.reward_model_priors[name], knobs=knobs,
+                swap_values=swap, params=params, keywords=words, heavy=module == "sklearn.ensemble")
 
 
 _RF_SWAP = (("n_estimators", "100"), ("min_samples_leaf", "5"))
@@ -291,27 +294,27 @@ _FOREST = ("random forest", "forest", "trees", "nonlinear", "non linear")
 _BOOST = ("gradient boosting", "boosting", "hist", "nonlinear", "non linear", "gbm")
 
 REWARD_MODELS: tuple[Spec, ...] = (
-    _sk("LogisticRegression", "sklearn.linear_model", "classifier", 30,
+    _sk("LogisticRegression", "sklearn.linear_model", "classifier",
         "Linear reward model: stable, underfits non-linear rewards.", (_C,), (("C", "1.0"),),
         ("C", "max_iter", "random_state"), ("logistic", "linear")),
-    _sk("RandomForestClassifier", "sklearn.ensemble", "classifier", 50,
+    _sk("RandomForestClassifier", "sklearn.ensemble", "classifier",
         "Non-linear, robust defaults; smoother probabilities with larger leaves.",
         (_N_TREES, _DEPTH, _LEAF), _RF_SWAP, _RF_PARAMS, _FOREST),
-    _sk("HistGradientBoostingClassifier", "sklearn.ensemble", "classifier", 60,
+    _sk("HistGradientBoostingClassifier", "sklearn.ensemble", "classifier",
         "Fast boosted trees: usually the most accurate reward model on tabular contexts.",
         (_LR, _ITERS, _LEAVES), _HGB_SWAP, _HGB_PARAMS, _BOOST),
-    _sk("GradientBoostingClassifier", "sklearn.ensemble", "classifier", 40,
+    _sk("GradientBoostingClassifier", "sklearn.ensemble", "classifier",
         "Classic boosted trees: accurate, slower than the histogram version.",
         (_LR, _N_TREES, _GB_DEPTH), _GB_SWAP, _GB_PARAMS, _BOOST),
-    _sk("Ridge", "sklearn.linear_model", "regressor", 30,
+    _sk("Ridge", "sklearn.linear_model", "regressor",
         "Linear reward model with L2: stable, underfits non-linear rewards.", (_ALPHA,), (("alpha", "1.0"),),
         ("alpha", "random_state"), ("ridge", "linear")),
-    _sk("LinearRegression", "sklearn.linear_model", "regressor", 20,
+    _sk("LinearRegression", "sklearn.linear_model", "regressor",
         "Unregularised linear reward model.", (), (), (), ("linear",)),
-    _sk("RandomForestRegressor", "sklearn.ensemble", "regressor", 50,
+    _sk("RandomForestRegressor", "sklearn.ensemble", "regressor",
         "Non-linear, robust defaults; smoother predictions with larger leaves.",
         (_N_TREES, _DEPTH, _LEAF), _RF_SWAP, _RF_PARAMS, _FOREST),
-    _sk("HistGradientBoostingRegressor", "sklearn.ensemble", "regressor", 60,
+    _sk("HistGradientBoostingRegressor", "sklearn.ensemble", "regressor",
         "Fast boosted trees: usually the most accurate reward model on tabular contexts.",
         (_LR, _ITERS, _LEAVES), _HGB_SWAP, _HGB_PARAMS, _BOOST),
 )

@@ -11,4 +11,7 @@ Test modules import from here, never from each other:
   description; :mod:`tests.helpers.action_world`: a GitHub world for ``growthhacker action``.
 - :mod:`tests.helpers.fault_target`: the target of the fault matrix.
 - :mod:`tests.helpers.patching` / :mod:`tests.helpers.evals`: small shared checks.
+- :mod:`tests.helpers.ope_pipelines`: OPE pipelines of different shapes (the heuristic's fixtures);
+  :mod:`tests.helpers.heuristic_scenarios`: journal situations on them and the ranking snapshot text
+  (``tests/golden/heuristic/``).
 """
