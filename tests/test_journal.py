@@ -1,4 +1,5 @@
-"""The journal: append-only, durable, survives a kill mid-append, and gives best-first views."""
+"""The journal: append-only, durable, survives a kill mid-append, gives best-first views, reads what
+newer versions wrote without stopping, and is the one writer of its file (the branch merge included)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,8 @@ class Journal:
         Raises:
             JournalError: the file cannot be read or written.
         """
-        incoming = [line.encode("utf-8") for line in lines if line.strip()]
+        # surrogateescape: lines decoded that way from bytes that are not UTF-8 go back as they came.
+        incoming = [line.encode("utf-8", "surrogateescape") for line in lines if line.strip()]
         if not incoming:  # nothing to merge: do not create the file
             return 0
         with self._locked("merge into") as fd:
