@@ -83,6 +83,15 @@ def _print_event(event: LoopEvent) -> None:
     console.print(f"[dim]{stamp}[/dim] [{style}]{event.message}[/{style}]")
 
 
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def open_journal(root: Path) -> Journal:
+    """The journal of the project at ``root``; lines it cannot read are reported once on stderr."""
+    return Journal(state_dir(root) / JOURNAL_FILE, warn=_warn)
+
+
 def make_run_id() -> str:
     """A sortable, unique run id like ``20261125-120455-a1b2``."""
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
@@ -114,7 +123,7 @@ def execute_run(
     repo = project_dir(repo)
     config = load_config(repo, config_path)
     state = state_dir(repo)
-    journal = Journal(state / JOURNAL_FILE)
+    journal = open_journal(repo)
     if resume:
         run_id = journal.unfinished_run()
         if run_id is None:
@@ -248,7 +257,7 @@ def demo(output: Path | None, example: Path | None, iterations: int | None) -> N
 def report(run_id: str | None, repo: Path) -> None:
     """Rebuild report.md and plot.png of RUN_ID (default: the latest run) from the journal."""
     root = project_dir(repo)
-    journal = Journal(state_dir(root) / JOURNAL_FILE)
+    journal = open_journal(root)
     runs = journal.run_ids()
     if not runs:
         raise click.ClickException(f"no runs in {journal.path}; start one with `growthhacker run`")
@@ -270,7 +279,7 @@ def report(run_id: str | None, repo: Path) -> None:
 @_errors_to_exit_codes
 def journal_cmd(repo: Path, best: bool, run_id: str | None, limit: int) -> None:
     """Show the experiment journal: every iteration with its status and improvement."""
-    journal = Journal(state_dir(project_dir(repo)) / JOURNAL_FILE)
+    journal = open_journal(project_dir(repo))
     attempts = journal.attempts()
     if not best:
         attempts.sort(key=lambda a: (a.run_id, a.iteration), reverse=True)

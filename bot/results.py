@@ -137,6 +137,8 @@ class IterationSummary(BaseModel):
     confirm: EvalResult | None = None
     confirmed: bool | None = None
     failure_reason: str | None = None
+    #: Why it does not count, as a word (None for improvements and for records that predate the field).
+    failure_kind: IterationFailure | None = None
     tokens: int = 0
     usd: float = 0.0
     duration_s: float = 0.0

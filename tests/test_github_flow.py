@@ -17,7 +17,7 @@ from bot.github.git_remote import RemoteGit
 from bot.github.handle import finish_command, receive_command
 from bot.github.outcomes import outcome_of_closed
 from bot.github.render import STICKY_MARKER, check_report, pr_body, pr_title, run_comment
-from bot.journal import BaselineRecorded, IterationRecorded, Journal, OutcomeRecorded, RunStarted
+from bot.journal import BaselineRecorded, IterationRecorded, Journal, RunStarted
 from bot.results import EvalResult, IterationSummary, RunSummary, SeedResult
 from tests.helpers.fake_github.world import TOKEN, World, git, github_world
 
@@ -139,7 +139,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         publish.upsert_sticky_comment(pr.number, run_comment(run_summary(base, "Self-normalise the weights")))
         finish_command(publish, event, ok=True, message=f"Pushed `{new_head[:7]}`.")
         assert receipt.outcome is not None
-        journal.append(OutcomeRecorded(**receipt.outcome.model_dump()))
+        journal.append(receipt.outcome)
         assert world.fake.pull(pr.number)["head"]["sha"] == new_head
         assert (
             len(sticky_bodies(world, pr.number)) == 1 and "Iteration 1" in sticky_bodies(world, pr.number)[0]
@@ -167,7 +167,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         assert decide_mode(closed, GITHUB.branch_prefix).mode == "outcome"
         outcome = outcome_of_closed(closed, GITHUB.branch_prefix)
         assert outcome is not None
-        journal.append(OutcomeRecorded(**outcome.model_dump()))
+        journal.append(outcome)
         assert world.fake.violations == []
 
     # the next optimize run: the Analyzer's best-first view carries the verdict and the human steer.

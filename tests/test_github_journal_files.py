@@ -11,6 +11,7 @@ import pytest
 from bot.errors import GitHubError
 from bot.github.git_remote import RemoteGit
 from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, file_url, plot_path
+from bot.journal import Journal
 
 TOKEN = "ghs_journaltoken0123456789"
 #: Not text in any encoding: a PNG signature (with CRLF and ^Z), NUL, 0xFF, a lone LF and CR.
@@ -32,7 +33,7 @@ def bare(tmp_path: Path) -> Path:
     return path
 
 
-def writer(tmp_path: Path, bare: Path, name: str, *lines: str) -> tuple[JournalBranch, Path]:
+def writer(tmp_path: Path, bare: Path, name: str, *lines: str) -> tuple[JournalBranch, Journal]:
     """A fresh clone with its journal branch and a local journal holding ``lines``."""
     repo = tmp_path / name
     repo.mkdir()
@@ -40,7 +41,7 @@ def writer(tmp_path: Path, bare: Path, name: str, *lines: str) -> tuple[JournalB
     path = repo / ".growthhacker" / "journal.jsonl"
     path.parent.mkdir()
     path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    return JournalBranch(RemoteGit(repo, str(bare), TOKEN), sleeper=lambda _: None), path
+    return JournalBranch(RemoteGit(repo, str(bare), TOKEN), sleeper=lambda _: None), Journal(path)
 
 
 def on_branch(bare: Path, path: str) -> bytes:

@@ -16,7 +16,7 @@ from bot.github.outcomes import (
 )
 from bot.github.publish import CommentInfo, PullInfo
 from bot.github.render import STICKY_MARKER, run_marker
-from bot.journal import BaselineRecorded, IterationRecorded, Journal, OutcomeRecorded, RunStarted
+from bot.journal import BaselineRecorded, IterationRecorded, Journal, RunStarted
 from bot.results import EvalResult, SeedResult
 
 PREFIX = "growthhacker/"
@@ -156,6 +156,6 @@ def test_the_journal_stores_an_outcome_and_the_analyzer_view_sees_the_verdict(tm
     outcome = outcome_of_closed(closed(merged=True), PREFIX)
     assert outcome is not None
 
-    journal.append(OutcomeRecorded(**outcome.model_dump()))
+    journal.append(outcome)
 
     assert journal.attempts()[0].verdict == "merged"

@@ -11,7 +11,8 @@ import pytest
 
 from bot.errors import GitHubError
 from bot.github.git_remote import RemoteGit
-from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch, merge_lines
+from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch
+from bot.journal import Journal, merge_lines
 
 TOKEN = "ghs_journaltoken0123456789"
 
@@ -35,23 +36,23 @@ def bare(tmp_path: Path) -> Path:
     return path
 
 
-def writer(tmp_path: Path, bare: Path, name: str) -> tuple[JournalBranch, Path]:
-    """A fresh clone (as each Actions job has) with its journal branch and local journal path."""
+def writer(tmp_path: Path, bare: Path, name: str) -> tuple[JournalBranch, Journal]:
+    """A fresh clone (as each Actions job has) with its journal branch and local journal."""
     repo = tmp_path / name
     repo.mkdir()
     git(repo, "init", "-q")
     branch = JournalBranch(RemoteGit(repo, str(bare), TOKEN), sleeper=lambda _: None)
-    return branch, repo / ".growthhacker" / "journal.jsonl"
+    return branch, Journal(repo / ".growthhacker" / "journal.jsonl")
 
 
-def write_journal(path: Path, *lines: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+def write_journal(journal: Journal, *lines: str) -> None:
+    journal.path.parent.mkdir(parents=True, exist_ok=True)
+    journal.path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
 
 
-def append_line(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
+def append_line(journal: Journal, line: str) -> None:
+    journal.path.parent.mkdir(parents=True, exist_ok=True)
+    with journal.path.open("a", encoding="utf-8") as out:
         out.write(line + "\n")
 
 
@@ -71,7 +72,7 @@ def test_publishing_creates_the_branch_with_the_local_records(tmp_path: Path, ba
     assert branch_text(bare) == f"{record(1)}\n{record(2)}\n"
 
 
-def test_pulling_puts_the_branch_records_before_the_local_ones(tmp_path: Path, bare: Path) -> None:
+def test_pulling_appends_the_branch_records_the_local_journal_lacks(tmp_path: Path, bare: Path) -> None:
     first, first_path = writer(tmp_path, bare, "a")
     write_journal(first_path, record(1), record(2))
     first.publish(first_path)
@@ -81,7 +82,7 @@ def test_pulling_puts_the_branch_records_before_the_local_ones(tmp_path: Path, b
     added = second.pull_into(second_path)
 
     assert added == 1
-    assert second_path.read_text().splitlines() == [record(1), record(2), record(9, "b")]
+    assert second_path.path.read_text().splitlines() == [record(9, "b"), record(2), record(1)]
 
 
 def test_pulling_a_missing_branch_leaves_the_local_journal_alone(tmp_path: Path, bare: Path) -> None:
@@ -89,13 +90,13 @@ def test_pulling_a_missing_branch_leaves_the_local_journal_alone(tmp_path: Path,
 
     added = branch.pull_into(path)
 
-    assert added == 0 and not path.exists()
+    assert added == 0 and not path.path.exists()
 
 
 def test_a_torn_last_local_line_is_not_published(tmp_path: Path, bare: Path) -> None:
     branch, path = writer(tmp_path, bare, "a")
-    path.parent.mkdir(parents=True)
-    path.write_text(f"{record(1)}\n{{\"kind\": \"outc", encoding="utf-8")
+    path.path.parent.mkdir(parents=True)
+    path.path.write_text(f"{record(1)}\n{{\"kind\": \"outc", encoding="utf-8")
 
     branch.publish(path)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.config import Config, parse_config
 from bot.journal import IterationRecorded
-from bot.results import AttemptStatus, EvalResult, SeedResult
+from bot.results import AttemptStatus, EvalResult, IterationFailure, SeedResult
 from bot.selection import improved, incumbent, stop_reason
 
 
@@ -21,13 +21,13 @@ def config(goal: str = "minimize", **loop: Any) -> Config:
     return parse_config(text)
 
 
-def it(n: int, status: AttemptStatus, err: float | None = None,
-       reason: str | None = None) -> IterationRecorded:
+def it(n: int, status: AttemptStatus, err: float | None = None, reason: str | None = None,
+       kind: IterationFailure | None = None) -> IterationRecorded:
     search = None
     if err is not None:
         search = EvalResult(tree=f"t{n}", seeds=[SeedResult(seed=0, ok=True, metrics={"err": err})])
     return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona="p", status=status,
-                             search=search, failure_reason=reason)
+                             search=search, failure_reason=reason, failure_kind=kind)
 
 
 def test_incumbent_is_the_best_improved_iteration_when_minimising() -> None:
@@ -69,6 +69,19 @@ def test_patience_counts_iterations_since_the_last_new_best() -> None:
 
 
 def test_repeated_failures_of_one_kind_pause_but_mixed_kinds_do_not() -> None:
+    same = {n: it(n, "failed", reason=f"evaluation failed ({n})", kind="timeout") for n in (1, 2, 3)}
+    mixed = {1: it(1, "failed", reason="evaluation failed", kind="timeout"),
+             2: it(2, "failed", reason="evaluation failed", kind="crash"),
+             3: it(3, "failed", reason="evaluation failed", kind="timeout")}
+
+    reason = stop_reason(same, config(max_same_failures=3))
+
+    assert reason is not None and reason.startswith("paused: 3 consecutive failures")
+    assert "(timeout)" in reason
+    assert stop_reason(mixed, config(max_same_failures=3)) is None, "the kind counts, not the wording"
+
+
+def test_records_without_a_failure_kind_fall_back_to_the_reasons_first_word() -> None:
     same = {n: it(n, "failed", reason="timeout: seed 0: 600 s") for n in (1, 2, 3)}
     mixed = {1: it(1, "failed", reason="timeout: x"), 2: it(2, "failed", reason="crash: y"),
              3: it(3, "failed", reason="timeout: z")}

@@ -19,7 +19,6 @@ Only users whose repository role is at least ``github.allowed_commenters`` may c
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from github.GithubException import UnknownObjectException
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.config import Permission
 from bot.errors import PermissionDenied
 from bot.github.client import github_errors
+from bot.text import strip_controls
 
 PREFIX = "/growthhacker"
 MAX_HINT_CHARS = 500
@@ -36,7 +36,6 @@ Verb = Literal["iterate", "undo", "stop", "status", "help"]
 _VERBS: tuple[Verb, ...] = ("iterate", "undo", "stop", "status", "help")
 #: Repository roles from least to most privileged; custom roles fall back to their base permission.
 ROLE_RANK: dict[str, int] = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 HELP_LINES: tuple[str, ...] = (
     f"- `{PREFIX} iterate [hint]`: run more iterations from this PR's head; the hint guides the Analyzer",
@@ -83,7 +82,7 @@ def parse_command(body: str) -> Command | None:
 
 def _clean(text: str, limit: int) -> str:
     """``text`` without control/bidi characters and backticks, whitespace collapsed, cut to ``limit``."""
-    flat = " ".join(_CONTROL.sub("", text).replace("`", "'").split())
+    flat = " ".join(strip_controls(text).replace("`", "'").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

@@ -22,8 +22,9 @@ from bot.config import GitHubConfig
 from bot.errors import PermissionDenied
 from bot.github.commands import Command, ensure_permission, help_text, parse_command
 from bot.github.events import IssueCommentEvent
-from bot.github.outcomes import Outcome, outcome_of_command, run_of
+from bot.github.outcomes import outcome_of_command, run_of
 from bot.github.publish import STOP_LABEL, Publisher, PullInfo
+from bot.journal import OutcomeRecorded
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class CommandReceipt:
     command: Command
     pull: PullInfo | None
     #: The journal record of the command (None for help/status or PRs that are not the bot's).
-    outcome: Outcome | None
+    outcome: OutcomeRecorded | None
     #: True for iterate/undo: the caller must run it and then call :func:`finish_command`.
     needs_work: bool
 

@@ -6,10 +6,12 @@ lives on a branch of its own. Before a run the bot fetches it and merges it into
 The branch also keeps files the bot links to from pull requests, byte for byte: the plot of every
 run that proposed a candidate, at ``plots/<run-id>.png`` (:func:`plot_path`, :func:`file_url`).
 
-The journal is append-only, so merging is a union of lines: the branch's lines in their order, then
-local lines the branch does not have, in their order, exact duplicates dropped. Two jobs finishing
-together are safe: each push names the commit it builds on and never forces; the loser of a race sees
-its push rejected (the branch moved), fetches again, re-merges and retries, a bounded number of times.
+The journal is append-only, so merging is a union of lines, exact duplicates dropped: the branch gets
+the local lines it lacks appended after its own, and the local journal the branch lines it lacks
+(through :meth:`bot.journal.Journal.merge`, under the journal's lock: the journal has one writer).
+Two jobs finishing together are safe: each push names the commit it builds on and never forces; the
+loser of a race sees its push rejected (the branch moved), fetches again, re-merges and retries, a
+bounded number of times.
 Each attempt builds its tree from the branch as fetched, so files other jobs added are kept.
 
 The remote is a :class:`~bot.github.git_remote.RemoteGit` (token-authenticated; the action uses the
@@ -23,13 +25,14 @@ import random
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import GitHubError
 from bot.git import git, run_git
 from bot.github.git_remote import RemoteGit
+from bot.journal import Journal, journal_lines, merge_lines
 from bot.workspace import BOT_IDENTITY
 
 JOURNAL_BRANCH = "growthhacker/journal"
@@ -88,40 +91,6 @@ def _tree_with(repo: Path, base: str | None, blobs: Mapping[str, str]) -> str:
         entries = "".join(f"100644 {blob}\t{path}\n" for path, blob in blobs.items())
         git(repo, "update-index", "--add", "--index-info", input=entries.encode(), env=env)
         return git(repo, "write-tree", env=env).strip()
-
-
-def merge_lines(first: Iterable[str], second: Iterable[str]) -> list[str]:
-    """The union of two append-only journals: ``first`` in order, then what only ``second`` has.
-
-    Blank lines and exact duplicates are dropped (the first occurrence stays). Raises nothing.
-    """
-    seen: set[str] = set()
-    merged: list[str] = []
-    for line in (*first, *second):
-        if line.strip() and line not in seen:
-            seen.add(line)
-            merged.append(line)
-    return merged
-
-
-def journal_lines(text: str) -> list[str]:
-    """The complete lines of a journal text (a final line without its newline is a torn write)."""
-    return text.split("\n")[:-1]
-
-
-def _read_local(path: Path) -> list[str]:
-    try:
-        return journal_lines(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-
-
-def _write_local(path: Path, lines: Sequence[str]) -> None:
-    """Replace ``path`` atomically (a reader never sees half a journal)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as out:
-        out.write("".join(f"{line}\n" for line in lines))
-    os.replace(out.name, path)
 
 
 @dataclass(frozen=True)
@@ -184,19 +153,15 @@ class JournalBranch:
         text = show.stdout.decode("utf-8", "replace")
         return Snapshot(sha, tuple(journal_lines(text)), frozenset(p for p in listed.split("\0") if p))
 
-    def pull_into(self, path: Path, snapshot: Snapshot | None = None) -> int:
-        """Merge the branch's journal (``snapshot``, else fetched now) into the local journal file
-        ``path``; returns the lines added.
+    def pull_into(self, journal: Journal, snapshot: Snapshot | None = None) -> int:
+        """Merge the branch's journal (``snapshot``, else fetched now) into the local ``journal``:
+        the branch lines it lacks are appended (see :meth:`Journal.merge`); returns how many.
 
         Raises:
             GitHubError: see :meth:`fetch`.
+            JournalError: the local journal cannot be written.
         """
-        remote = (snapshot or self.fetch()).lines
-        local = _read_local(path)
-        merged = merge_lines(remote, local)
-        if merged != local:
-            _write_local(path, merged)
-        return len(merged) - len(merge_lines(local, ()))
+        return journal.merge((snapshot or self.fetch()).lines)
 
     def commit(
         self, snapshot: Snapshot, lines: Sequence[str], message: str, files: Mapping[str, bytes] | None = None
@@ -227,9 +192,12 @@ class JournalBranch:
         return git(self.remote.repo, "rev-parse", f"{snapshot.sha}:{path}").strip()
 
     def publish(
-        self, path: Path, message: str = "journal: new records", files: Mapping[str, bytes] | None = None
+        self,
+        journal: Journal,
+        message: str = "journal: new records",
+        files: Mapping[str, bytes] | None = None,
     ) -> Published:
-        """Merge the local journal ``path`` into the branch, add ``files`` (path → bytes, e.g. a run's
+        """Merge the local ``journal`` into the branch, add ``files`` (path → bytes, e.g. a run's
         plot at :func:`plot_path`), and push it (never forcing).
 
         Retries when another job pushed in between, up to ``attempts`` pushes; every attempt starts
@@ -239,8 +207,9 @@ class JournalBranch:
         Raises:
             GitHubError: a path in ``files`` is not allowed, the remote cannot be read or written, or it
                 kept moving for every attempt.
+            JournalError: the local journal cannot be read.
         """
-        local = _read_local(path)
+        local = journal.lines()
         repo = self.remote.repo
         blobs = {check_file_path(p): _store_blob(repo, data) for p, data in (files or {}).items()}
         for attempt in range(1, self.attempts + 1):

@@ -1,8 +1,9 @@
 """The experiment journal: the memory of both loops, an append-only JSONL file of runs, iterations
 and human outcomes.
 
-- :mod:`bot.journal.records`: one model per kind of record.
-- :mod:`bot.journal.store`: :class:`Journal`, the file (append under a lock, read, resume).
+- :mod:`bot.journal.records`: one model per kind of record, the schema version, reading one line.
+- :mod:`bot.journal.store`: :class:`Journal`, the file and its only writer (append and merge under a
+  lock, read skipping what this version cannot read, resume).
 - :mod:`bot.journal.views`: attempts best-first (what the agents see) and one run's summary.
 """
 
@@ -18,7 +19,7 @@ from bot.journal.records import (
     RunStarted,
     now,
 )
-from bot.journal.store import JOURNAL_FILE, Journal
+from bot.journal.store import JOURNAL_FILE, Journal, JournalWarning, journal_lines, merge_lines
 from bot.journal.views import best_first, summarise
 
 __all__ = [
@@ -27,11 +28,14 @@ __all__ = [
     "ConfirmationRecorded",
     "IterationRecorded",
     "Journal",
+    "JournalWarning",
     "OutcomeRecorded",
     "Record",
     "RunFinished",
     "RunStarted",
     "best_first",
+    "journal_lines",
+    "merge_lines",
     "now",
     "summarise",
 ]

@@ -1,33 +1,53 @@
 """The journal file: append-only JSONL, one record per line, under an advisory lock.
 
-Every record is one line written with a single ``write`` on an ``O_APPEND`` descriptor and fsynced,
-under an advisory lock, so concurrent writers never interleave and a crash can at worst leave a torn
-final line. A torn final line is ignored on read and cut off before the next append: nothing that
-was completely written is ever lost or rewritten.
+Every write (one record, or the lines a merge adds) is a single ``write`` on an ``O_APPEND``
+descriptor, fsynced, under an exclusive advisory lock, so concurrent writers (processes included)
+never interleave and a crash can at worst leave a torn final line. A torn final line is ignored on
+read and cut off before the next write: nothing that was completely written is ever lost or
+rewritten. :class:`Journal` is the only writer of the file; the journal branch merges through
+:meth:`Journal.merge`.
+
+Reading never stops the bot: lines this version cannot read (see :mod:`bot.journal.records`) are
+skipped with one warning and stay in the file.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from bot.errors import JournalError
-from bot.journal.records import RECORD, Record, RunFinished, RunStarted
+from bot.journal.records import Record, RunFinished, RunStarted, Unreadable, describe_unreadable, parse_line
 from bot.journal.views import best_first, summarise
 from bot.results import Attempt, RunSummary
 
 JOURNAL_FILE = "journal.jsonl"
 
 
-class Journal:
-    """The journal file at ``path`` (created on first append)."""
+class JournalWarning(UserWarning):
+    """The journal holds records this version of GrowthHacker cannot read; they were skipped."""
 
-    def __init__(self, path: Path) -> None:
+
+def _warn(message: str) -> None:
+    warnings.warn(message, JournalWarning, stacklevel=3)
+
+
+class Journal:
+    """The journal file at ``path`` (created on first write).
+
+    ``warn`` receives the one-sentence warning of a read that skipped lines (default: a
+    :class:`JournalWarning`); it is called once per distinct set of skipped lines, however often the
+    journal is read.
+    """
+
+    def __init__(self, path: Path, warn: Callable[[str], None] = _warn) -> None:
         self.path = path
+        self._warn = warn
+        self._warned = ""
 
     def append(self, record: Record) -> None:
         """Durably append one record.
@@ -35,7 +55,84 @@ class Journal:
         Raises:
             JournalError: the file cannot be written.
         """
-        line = (record.model_dump_json() + "\n").encode("utf-8")
+        with self._locked("append to") as fd:
+            _write_all(fd, (record.model_dump_json() + "\n").encode("utf-8"))
+
+    def merge(self, lines: Iterable[str]) -> int:
+        """Append the ``lines`` of another copy of the journal (the journal branch) that the file lacks,
+        in their order; returns how many were added.
+
+        Lines are kept verbatim, whatever version wrote them; blank lines and exact duplicates of a
+        line already present are dropped. The file keeps its own lines first, untouched.
+
+        Raises:
+            JournalError: the file cannot be read or written.
+        """
+        # surrogateescape: lines decoded that way from bytes that are not UTF-8 go back as they came.
+        incoming = [line.encode("utf-8", "surrogateescape") for line in lines if line.strip()]
+        if not incoming:  # nothing to merge: do not create the file
+            return 0
+        with self._locked("merge into") as fd:
+            present = set(_read_all(fd).split(b"\n"))
+            added: list[bytes] = []
+            for raw in incoming:
+                if raw not in present:
+                    present.add(raw)
+                    added.append(raw + b"\n")
+            if added:
+                _write_all(fd, b"".join(added))
+            return len(added)
+
+    def lines(self) -> list[str]:
+        """The complete lines of the file in order, as text, a torn last line excluded (what the
+        journal branch publishes); none for a missing file.
+
+        Raises:
+            JournalError: the file exists but cannot be read.
+        """
+        return journal_lines(self._read().decode("utf-8", "replace"))
+
+    def records(self) -> list[Record]:
+        """Every record this version can read, in file order.
+
+        A torn last line is ignored; other lines it cannot read (see :func:`parse_line`) are skipped
+        and reported through ``warn``.
+
+        Raises:
+            JournalError: the file exists but cannot be read.
+        """
+        records: list[Record] = []
+        skipped: list[tuple[int, Unreadable]] = []
+        for number, raw in self._complete_lines():
+            parsed = parse_line(raw)
+            if isinstance(parsed, Unreadable):
+                skipped.append((number, parsed))
+            else:
+                records.append(parsed)
+        if skipped:
+            message = describe_unreadable(str(self.path), skipped)
+            if message != self._warned:
+                self._warned = message
+                self._warn(message)
+        return records
+
+    def _read(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+
+    def _complete_lines(self) -> Iterator[tuple[int, bytes]]:
+        # The last element is a torn write if non-empty (the writer died before its newline): ignored.
+        for number, raw in enumerate(self._read().split(b"\n")[:-1], start=1):
+            if raw.strip():
+                yield number, raw
+
+    @contextmanager
+    def _locked(self, doing: str) -> Iterator[int]:
+        """The file open for appending, under the exclusive lock, its torn tail cut."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -44,39 +141,12 @@ class Journal:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             _cut_torn_tail(fd)
-            os.write(fd, line)
+            yield fd
             os.fsync(fd)
         except OSError as exc:
-            raise JournalError(f"cannot append to the journal {self.path}: {exc}") from exc
+            raise JournalError(f"cannot {doing} the journal {self.path}: {exc}") from exc
         finally:
             os.close(fd)
-
-    def records(self) -> list[Record]:
-        """Every complete record in file order; a torn last line is skipped.
-
-        Raises:
-            JournalError: a complete line in the middle of the file is not a valid record.
-        """
-        return list(self._iter_records())
-
-    def _iter_records(self) -> Iterator[Record]:
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        lines = data.split(b"\n")
-        complete, tail = lines[:-1], lines[-1]
-        for number, raw in enumerate(complete, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield RECORD.validate_json(raw)
-            except ValidationError as exc:
-                raise JournalError(
-                    f"{self.path}:{number}: not a journal record ({exc.errors()[0]['msg']}); "
-                    "move the file aside to start a fresh journal"
-                ) from exc
-        # ``tail`` is a torn write if non-empty: the writer died before its newline. Ignored.
-        del tail
 
     def by_run(self, run_id: str) -> list[Record]:
         """The records of one run, in order."""
@@ -108,6 +178,41 @@ class Journal:
             JournalError: the run is unknown or has no baseline yet.
         """
         return summarise(self.by_run(run_id), run_id)
+
+
+def merge_lines(first: Iterable[str], second: Iterable[str]) -> list[str]:
+    """The union of two copies of the journal: ``first`` in order, then what only ``second`` has.
+
+    Blank lines and exact duplicates are dropped (the first occurrence stays). Raises nothing.
+    """
+    seen: set[str] = set()
+    merged: list[str] = []
+    for line in (*first, *second):
+        if line.strip() and line not in seen:
+            seen.add(line)
+            merged.append(line)
+    return merged
+
+
+def journal_lines(text: str) -> list[str]:
+    """The complete lines of a journal text (a final line without its newline is a torn write)."""
+    return text.split("\n")[:-1]
+
+
+def _read_all(fd: int) -> bytes:
+    """The whole file behind ``fd`` (its offset is left at the end)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (``O_APPEND``: at the end); loops in case a write comes back short."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _cut_torn_tail(fd: int) -> None:

@@ -94,6 +94,7 @@ def summarise(records: list[Record], run_id: str) -> RunSummary:
                 diff_summary=r.diff_summary,
                 search=r.search,
                 failure_reason=r.failure_reason,
+                failure_kind=r.failure_kind,
                 tokens=r.tokens,
                 usd=r.usd,
                 duration_s=r.duration_s,

@@ -96,12 +96,12 @@ def test_eval_fault(repo: Path, cache: Path, name: str, body: str, outcome: str,
 
     record = result.iteration
     if outcome == "failed":
-        assert record.status == "failed"
+        assert (record.status, record.failure_kind) == ("failed", detail)
         assert (record.failure_reason or "").startswith(f"{detail}: seed 0"), record.failure_reason
     elif outcome == "evaluated":
         assert record.status == "no_gain", record.failure_reason
     else:
-        assert record.status == "flagged", record.failure_reason
+        assert (record.status, record.failure_kind) == ("flagged", "integrity"), record.failure_reason
         assert result.summary.winner is None
     if name == "hang_with_a_grandchild":
         assert grandchild is not None and not alive, "the timeout must kill the whole process group"

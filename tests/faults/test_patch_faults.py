@@ -125,7 +125,7 @@ def test_patch_fault(repo: Path, cache: Path, diff: str, outcome: str, detail: s
         assert f"b/{detail}" in record.diff or f"a/{detail}" in record.diff
         assert len(agent.requests) == 1
     else:
-        assert record.status == "failed"
+        assert (record.status, record.failure_kind) == ("failed", "patch")
         assert (record.failure_reason or "").startswith(f"patch: [{detail}]")
         assert [r.feedback is not None and f"[{detail}]" in r.feedback for r in agent.requests] == [
             False, True, True,

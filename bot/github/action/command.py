@@ -36,7 +36,6 @@ from bot.github.journal_branch import plot_path
 from bot.github.outcomes import run_of
 from bot.github.publish import PullInfo
 from bot.github.render import check_report, pr_body, replace_run_marker, run_comment
-from bot.journal import OutcomeRecorded
 from bot.report import md_escape
 from bot.selection import judge_confirmation
 from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, parse_candidate_tag
@@ -71,7 +70,7 @@ def handle_command(session: Session, event: IssueCommentEvent, run_loop: RunLoop
     try:
         with journal_synced(session) as sync:
             if receipt.outcome is not None:
-                sync.journal.append(OutcomeRecorded(**receipt.outcome.model_dump()))
+                sync.journal.append(receipt.outcome)
             if not receipt.needs_work or receipt.pull is None:
                 return outputs(pr_number=event.pr_number)
             if receipt.command.verb == "iterate":

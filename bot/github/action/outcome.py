@@ -11,7 +11,6 @@ from bot.github.action.session import (
 from bot.github.events import PullRequestEvent
 from bot.github.outcomes import outcome_of_closed, outcomes_of_comments
 from bot.github.step_files import append_step_summary
-from bot.journal import OutcomeRecorded
 
 
 def record_outcome(session: Session, event: PullRequestEvent) -> Outputs:
@@ -33,7 +32,7 @@ def record_outcome(session: Session, event: PullRequestEvent) -> Outputs:
                                     prefix)
     with journal_synced(session) as sync:
         for outcome in [*comments, verdict]:
-            sync.journal.append(OutcomeRecorded(**outcome.model_dump()))
+            sync.journal.append(outcome)
     iteration = "" if verdict.iteration is None else f", iteration {verdict.iteration}"
     append_step_summary(
         session.context.step_summary,

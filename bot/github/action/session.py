@@ -157,7 +157,7 @@ class JournalSync:
         Raises:
             GitHubError: the journal branch cannot be read or written.
         """
-        return self.branch.publish(self.journal.path, message or self.message, self.files)
+        return self.branch.publish(self.journal, message or self.message, self.files)
 
 
 @contextmanager
@@ -172,9 +172,10 @@ def journal_synced(session: Session) -> Iterator[JournalSync]:
     """
     branch = JournalBranch(session.remote)
     fetched = branch.fetch()
-    branch.pull_into(session.journal_path, fetched)
+    journal = Journal(session.journal_path)
+    branch.pull_into(journal, fetched)
     message = f"journal: {session.context.event_name} {session.context.run_id}"
-    sync = JournalSync(Journal(session.journal_path), branch, fetched, message)
+    sync = JournalSync(journal, branch, fetched, message)
     try:
         yield sync
     except Exception:
