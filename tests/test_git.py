@@ -15,6 +15,7 @@ from bot.errors import GitHubError, WorkspaceError
 from bot.git import git, git_bytes, push_rejections, run_git
 from bot.github.git_remote import RemoteGit
 from bot.github.journal_branch import JOURNAL_BRANCH, JournalBranch
+from bot.journal import Journal
 from bot.patch import PathPolicy
 from bot.workspace import Workspace
 from tests.helpers.repos import git_repo
@@ -117,7 +118,7 @@ def test_a_branch_the_remote_refuses_is_reported_as_protected(tmp_path: Path) ->
     with pytest.raises(GitHubError, match=r"\[remote rejected\]"):
         remote.push_branch("growthhacker/x")
     with pytest.raises(GitHubError, match="refused although nobody else wrote to it"):
-        JournalBranch(remote, sleeper=lambda _: None).publish(journal)
+        JournalBranch(remote, sleeper=lambda _: None).publish(Journal(journal))
 
 
 # ---- the token in no message -------------------------------------------------------------------
