@@ -1,20 +1,34 @@
 """Every error GrowthHacker raises on purpose, and what the CLI does with it.
 
-The tree (each class carries the process ``exit_code`` the CLI uses)::
+The tree; ``(n)`` is the process ``exit_code`` the CLI exits with (README.md, "Exit codes", has the
+same table with what to do). A class without a number never reaches the CLI: it is handled where it
+is raised, and would exit with its parent's code if it ever escaped. Exit code 2 is click's own
+usage error (an unknown option or a bad option value) and no class here uses it::
 
-    GrowthHackerError (1)          base class; message says what to do next
-    ├── ConfigError (2)            .growthhacker.yml missing, unreadable or invalid
-    ├── WorkspaceError (3)         git failed: not a repo, dirty worktree, missing base commit
+    GrowthHackerError              base class, never raised itself; message says what to do next
+    ├── WorkspaceError (3)         git failed: not a repo, unknown base commit, a revert that conflicts
     ├── PatchError (4)             a diff was malformed, violated the path policy or did not apply;
-    │                              ``code`` is a stable machine-readable reason (see PatchErrorCode)
+    │                              ``code`` is a stable machine-readable reason (see PatchErrorCode).
+    │                              An agent's diff is repaired or recorded as a failed iteration; it
+    │                              reaches the CLI only for a diff from the journal (``--resume``)
     ├── EvaluationError (5)        the eval harness itself could not run (never a candidate failure;
     │                              those are recorded as failed candidates, not raised)
-    ├── JournalError (6)           the journal is unreadable beyond a torn last line
-    ├── AgentError (7)             an agent could not produce an analysis or a diff
-    │   └── BudgetExceeded (8)     the next call could exceed the token or dollar budget
-    ├── GitHubError (9)            the GitHub API failed after retries
-    │   └── PermissionDenied (10)  a commenter lacks the permission a command needs
-    └── ResumeError (11)           ``--resume`` found nothing to resume
+    ├── JournalError (6)           the journal cannot be read or written
+    ├── AgentError (7)             the agent cannot be started (an unusable agent command); during a
+    │   │                          run an agent's failure is a failed iteration, not an exit
+    │   └── BudgetExceeded         the next call could exceed the budget: the loop stops there and
+    │                              still selects and reports the best candidate (exit 0)
+    ├── ConfigError (8)            .growthhacker.yml missing or invalid, or an option value that the
+    │   │                          command cannot use (files that ``--force`` would overwrite)
+    │   └── ActionEnvironmentError (10)
+    │                              `growthhacker action` is misconfigured: not inside GitHub Actions,
+    │                              an unreadable or malformed event, a mode that does not fit the
+    │                              event, no token
+    ├── GitHubError (9)            the GitHub API (or a git push/fetch to GitHub) failed after retries
+    │   └── PermissionDenied       a commenter lacks the permission a command needs: the bot replies
+    │                              with a refusal and the job succeeds (exit 0)
+    └── RunNotFound (11)           the journal holds no run to act on (``report RUN_ID``)
+        └── ResumeError            ``--resume`` found no unfinished run
 """
 
 from __future__ import annotations
@@ -46,9 +60,15 @@ class GrowthHackerError(Exception):
 
 
 class ConfigError(GrowthHackerError):
-    """The configuration file is missing, not YAML, or fails validation."""
+    """The configuration file is missing, not YAML, or fails validation; or an option cannot be used."""
 
-    exit_code = 2
+    exit_code = 8
+
+
+class ActionEnvironmentError(ConfigError):
+    """`growthhacker action` cannot start: the Actions environment, the event or the mode is wrong."""
+
+    exit_code = 10
 
 
 class WorkspaceError(GrowthHackerError):
@@ -80,21 +100,22 @@ class EvaluationError(GrowthHackerError):
 
 
 class JournalError(GrowthHackerError):
-    """The journal file is corrupt beyond a torn final line."""
+    """The journal file cannot be opened, appended to, or is corrupt beyond a torn final line."""
 
     exit_code = 6
 
 
 class AgentError(GrowthHackerError):
-    """An agent failed to produce a usable analysis or diff."""
+    """An agent cannot be started, or failed to produce a usable analysis or diff."""
 
     exit_code = 7
 
 
 class BudgetExceeded(AgentError):
-    """Starting another LLM call could exceed the configured token or dollar budget."""
+    """Starting another LLM call could exceed the configured token or dollar budget.
 
-    exit_code = 8
+    The loop catches it and stops the run normally: no exit code of its own.
+    """
 
 
 class GitHubError(GrowthHackerError):
@@ -104,12 +125,17 @@ class GitHubError(GrowthHackerError):
 
 
 class PermissionDenied(GitHubError):
-    """A user without the required permission tried to command the bot."""
+    """A user without the required permission tried to command the bot.
 
-    exit_code = 10
+    The command handler catches it and replies with the refusal: no exit code of its own.
+    """
 
 
-class ResumeError(GrowthHackerError):
-    """``--resume`` was asked for but the journal holds no unfinished run."""
+class RunNotFound(GrowthHackerError):
+    """The journal holds no run of the id asked for (or no run at all)."""
 
     exit_code = 11
+
+
+class ResumeError(RunNotFound):
+    """``--resume`` was asked for but the journal holds no unfinished run."""

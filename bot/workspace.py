@@ -28,6 +28,8 @@ BOT_NAME = "growthhacker[bot]"
 BOT_EMAIL = "growthhacker@users.noreply.github.com"
 BOT_IDENTITY = ("-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}")
 _CANDIDATE_TAG = re.compile(r"\(run (?P<run>[A-Za-z0-9._-]+), iteration (?P<it>\d+)\)")
+#: A run id names directories (worktrees/<run-id>, runs/<run-id>): one plain path component.
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def candidate_tag(run_id: str, iteration: int) -> str:
@@ -112,8 +114,14 @@ class Workspace:
         killed run left working in it (see :func:`bot.process.stop_processes_in`).
 
         Raises:
-            WorkspaceError: not a git repo, or ``base_ref`` does not name a commit.
+            WorkspaceError: not a git repo, ``base_ref`` does not name a commit, or ``run_id`` is not
+                a plain name (it comes from the journal on resume).
         """
+        # The worktree is reset and cleaned when reused: a run id such as "../.." must never make
+        # that the user's checkout.
+        if not _RUN_ID.fullmatch(run_id):
+            raise WorkspaceError(f"run id {run_id!r} cannot name a worktree: it must be letters, digits, "
+                                 "'.', '_' and '-', starting with a letter or digit")
         repo = repo_root(project)
         subdir = project.resolve().relative_to(repo).as_posix()
         base = git(repo, "rev-parse", "--verify", f"{base_ref}^{{commit}}").strip()

@@ -33,7 +33,7 @@ def test_a_mode_that_does_not_fit_the_event_is_an_error(tmp_path: Path) -> None:
     with action_world(tmp_path) as world:
         job = world.run("workflow_dispatch", {"inputs": {}}, "--mode", "verify")
 
-        assert job.result.exit_code == 9
+        assert job.result.exit_code == 10
         assert "mode 'verify' cannot run on a workflow_dispatch event" in job.result.output
 
 

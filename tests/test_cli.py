@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,14 +23,25 @@ def test_every_command_explains_itself(command: str) -> None:
     assert "Usage:" in result.output and len(result.output.splitlines()) > 5
 
 
-def test_invalid_config_exits_2_with_the_key_named(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_importing_the_cli_loads_no_matplotlib() -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import bot.cli"],
+                          capture_output=True, text=True, check=True, timeout=120)
+
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "bot.cli" in imported
+    assert [name for name in imported if name.split(".")[0] == "matplotlib"] == [], (
+        "matplotlib is imported only to draw a plot (bot/plot.py)")
+
+
+def test_invalid_config_exits_8_with_the_key_named(make_repo) -> None:  # type: ignore[no-untyped-def]
     files = toy_files()
     files[".growthhacker.yml"] = files[".growthhacker.yml"].replace("iterations: 3", "iterations: many")
     repo = make_repo(files)
 
     result = CliRunner().invoke(cli, ["run", str(repo)])
 
-    assert result.exit_code == 2
+    assert result.exit_code == 8
     assert "loop.iterations" in result.output
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import GitHubError
+from bot.errors import ActionEnvironmentError, GitHubError
 from bot.github.client import connect, github_errors, required_wait
 from tests.helpers.fake_github.world import NOW, REPOSITORY, World, client, github_world
 
@@ -116,7 +116,7 @@ def test_an_unreachable_api_is_reported_with_the_action(tmp_path: Path) -> None:
 
 
 def test_an_empty_token_is_refused_before_any_request() -> None:
-    with pytest.raises(GitHubError, match="no GitHub token"):
+    with pytest.raises(ActionEnvironmentError, match="no GitHub token"):
         connect("")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import GitHubError
+from bot.errors import ActionEnvironmentError
 from bot.github.events import (
     DispatchEvent,
     IgnoredEvent,
@@ -155,7 +155,7 @@ def test_a_payload_missing_a_required_field_is_reported() -> None:
     payload = pr_payload()
     del payload["pull_request"]["head"]
 
-    with pytest.raises(GitHubError, match="pull_request event payload lacks a field"):
+    with pytest.raises(ActionEnvironmentError, match="pull_request event payload lacks a field"):
         parse_event("pull_request", payload)
 
 
@@ -178,12 +178,13 @@ def test_a_payload_that_is_not_json_is_reported(tmp_path: Path) -> None:
         {"GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": str(path), "GITHUB_REPOSITORY": REPO}
     )
 
-    with pytest.raises(GitHubError, match="not JSON"):
+    with pytest.raises(ActionEnvironmentError, match="not JSON"):
         load_event(context)
 
 
 def test_outside_actions_the_missing_variables_are_named() -> None:
-    with pytest.raises(GitHubError, match=r"GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.*growthhacker run"):
+    expected = r"GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.*growthhacker run"
+    with pytest.raises(ActionEnvironmentError, match=expected):
         load_action_context({"GITHUB_REPOSITORY": REPO})
 
 
@@ -246,10 +247,10 @@ def test_the_verify_mode_input_still_records_outcomes_on_close() -> None:
 
 
 def test_a_mode_input_that_contradicts_the_event_is_refused() -> None:
-    with pytest.raises(GitHubError, match="mode 'command' cannot run on a schedule event"):
+    with pytest.raises(ActionEnvironmentError, match="mode 'command' cannot run on a schedule event"):
         decide_mode(ScheduleEvent(), PREFIX, requested="command")
 
 
 def test_an_unknown_mode_input_is_refused() -> None:
-    with pytest.raises(GitHubError, match="unknown mode 'deploy'"):
+    with pytest.raises(ActionEnvironmentError, match="unknown mode 'deploy'"):
         decide_mode(ScheduleEvent(), PREFIX, requested="deploy")

@@ -87,7 +87,7 @@ def test_init_refuses_to_overwrite_without_force(make_repo: MakeRepo) -> None:
 
     result = init(str(repo))
 
-    assert result.exit_code == 2
+    assert result.exit_code == 8
     assert ".growthhacker.yml already exist" in result.output and "--force" in result.output
     assert (repo / ".growthhacker.yml").read_text() == "# mine\n"
     assert not (repo / ".github").exists()
@@ -107,7 +107,7 @@ def test_a_malformed_action_reference_is_refused_before_writing(make_repo: MakeR
 
     result = init(str(repo), "--action-ref", "growthhacker; rm -rf /")
 
-    assert result.exit_code == 2 and "not an action reference" in result.output
+    assert result.exit_code == 8 and "not an action reference" in result.output
     assert not (repo / ".growthhacker.yml").exists()
 
 

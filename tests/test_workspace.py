@@ -108,3 +108,14 @@ def test_policy_of_a_subdirectory_project_is_prefixed(make_repo) -> None:  # typ
     assert not policy.allows("proj/harness.py")
     assert not policy.allows(".github/workflows/ci.yml")
     assert not policy.allows("proj/.growthhacker.yml")
+
+
+@pytest.mark.parametrize("run_id", ["../..", "..", "a/b", ".hidden", ""])
+def test_a_run_id_that_is_not_a_plain_name_never_touches_the_checkout(make_repo, run_id: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(FILES)
+    (repo / "src" / "model.py").write_text("my uncommitted work\n")
+
+    with pytest.raises(WorkspaceError, match="cannot name a worktree"):
+        Workspace.open(repo, run_id)
+
+    assert (repo / "src" / "model.py").read_text() == "my uncommitted work\n"

@@ -36,7 +36,8 @@ class CommandClient:
     """Runs ``command`` once per prompt.
 
     ``command`` is split like a shell would (``shlex``) but run without a shell, so quoting works
-    and nothing in it is interpreted by ``sh``.
+    and nothing in it is interpreted by ``sh``. Raises :class:`AgentError` when ``command`` is blank
+    or cannot be split (an unclosed quote).
     """
 
     def __init__(
@@ -49,7 +50,13 @@ class CommandClient:
         budget: Budget | None = None,
         pass_env: Sequence[str] = (),
     ) -> None:
-        self.argv = shlex.split(command)
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as exc:
+            # Not the command itself in the message: it may carry a key, and the message is shown.
+            raise AgentError(
+                f"cannot split the agent command like a shell would ({exc}): check its quotes"
+            ) from exc
         if not self.argv:
             raise AgentError("the agent command is empty: pass --agent-command '<executable> [args]'")
         self._env = child_environment(environ, pass_env)

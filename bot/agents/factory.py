@@ -63,6 +63,7 @@ def make_agent(
     Raises:
         ConfigError: an unknown agent name, ``command`` without a command, or ``anthropic`` without
             a key or base URL.
+        AgentError: the agent command is blank or cannot be split like a shell would.
     """
     name = agent or config.agent
     if name not in get_args(AgentName):
@@ -71,7 +72,6 @@ def make_agent(
     if chosen == "heuristic":
         return _heuristic(), f"{why} → heuristic (deterministic OPE search; framework does not apply)"
     shared = budget if budget is not None else Budget(usd=config.budget.usd, tokens=config.budget.tokens)
-    text = catalog if catalog is not None else _catalog(cwd)
     client: LLMClient
     if chosen == "command":
         command = agent_command or config.agent_command
@@ -101,6 +101,8 @@ def make_agent(
         detail = f"{config.model} at {where}" if where != DEFAULT_BASE_URL else config.model
         if not anthropic_client.price_known:
             detail += "; unknown model price, charged at the dearest known price (set loop.prices)"
+    # After the client: an unusable agent fails before the seconds the catalog can take to build.
+    text = catalog if catalog is not None else _catalog(cwd)
     if framework == "default":
         built = Agent(f"{label}+default", SingleShotAnalyzer(), SingleShotCoder(client, catalog=text))
     else:

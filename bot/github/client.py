@@ -37,7 +37,7 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from bot.errors import GitHubError
+from bot.errors import ActionEnvironmentError, GitHubError
 
 DEFAULT_API_URL = "https://api.github.com"
 #: Statuses worth another try: rate limits (403/429 are filtered further by their headers) and 5xx.
@@ -152,10 +152,10 @@ def connect(
     rate limits; tests set them to 0.
 
     Raises:
-        GitHubError: ``token`` is empty.
+        ActionEnvironmentError: ``token`` is empty.
     """
     if not token:
-        raise GitHubError(
+        raise ActionEnvironmentError(
             "no GitHub token: pass the action's `github-token` input or set GITHUB_TOKEN "
             "(the workflow's `permissions:` decide what it may do)"
         )

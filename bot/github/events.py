@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import GitHubError
+from bot.errors import ActionEnvironmentError
 
 Mode = Literal["optimize", "verify", "command", "outcome"]
 
@@ -133,7 +133,7 @@ def load_action_context(environ: Mapping[str, str]) -> ActionContext:
     """Read the Actions environment variables.
 
     Raises:
-        GitHubError: not inside GitHub Actions (a required variable is unset or malformed).
+        ActionEnvironmentError: not inside GitHub Actions (a required variable is unset or malformed).
     """
     missing = [
         name
@@ -141,13 +141,13 @@ def load_action_context(environ: Mapping[str, str]) -> ActionContext:
         if not environ.get(name)
     ]
     if missing:
-        raise GitHubError(
+        raise ActionEnvironmentError(
             f"not running inside GitHub Actions ({', '.join(missing)} unset): "
             "use `growthhacker run` locally, or set these variables to replay an event"
         )
     repository = environ["GITHUB_REPOSITORY"]
     if repository.count("/") != 1:
-        raise GitHubError(f"GITHUB_REPOSITORY must look like owner/name, got {repository!r}")
+        raise ActionEnvironmentError(f"GITHUB_REPOSITORY must look like owner/name, got {repository!r}")
 
     def optional_path(name: str) -> Path | None:
         return Path(environ[name]) if environ.get(name) else None
@@ -169,16 +169,16 @@ def load_event(context: ActionContext) -> Event:
     """Read and parse the event payload named by ``context``.
 
     Raises:
-        GitHubError: the payload file is missing, not JSON, or lacks fields the event must have.
+        ActionEnvironmentError: the payload file is missing, not JSON, or lacks fields the event must have.
     """
     try:
         payload = json.loads(context.event_path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise GitHubError(f"cannot read the event payload {context.event_path}: {exc}") from exc
+        raise ActionEnvironmentError(f"cannot read the event payload {context.event_path}: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise GitHubError(f"the event payload {context.event_path} is not JSON: {exc}") from exc
+        raise ActionEnvironmentError(f"the event payload {context.event_path} is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
-        raise GitHubError(f"the event payload {context.event_path} is not a JSON object")
+        raise ActionEnvironmentError(f"the event payload {context.event_path} is not a JSON object")
     return parse_event(context.event_name, payload)
 
 
@@ -188,7 +188,7 @@ def parse_event(name: str, payload: Mapping[str, Any]) -> Event:
     Returns :class:`IgnoredEvent` for events and actions the bot does not handle.
 
     Raises:
-        GitHubError: a handled event's payload lacks a field GitHub always sends.
+        ActionEnvironmentError: a handled event's payload lacks a field GitHub always sends.
     """
     try:
         if name == "workflow_dispatch":
@@ -203,7 +203,9 @@ def parse_event(name: str, payload: Mapping[str, Any]) -> Event:
         if name == "issue_comment":
             return _issue_comment(payload)
     except (KeyError, TypeError) as exc:
-        raise GitHubError(f"the {name} event payload lacks a field GitHub always sends: {exc}") from exc
+        raise ActionEnvironmentError(
+            f"the {name} event payload lacks a field GitHub always sends: {exc}"
+        ) from exc
     if name == "pull_request_target":
         reason = "pull_request_target is never used: it would run pull-request code with secrets"
     else:
@@ -273,17 +275,19 @@ def decide_mode(event: Event, branch_prefix: str, requested: str = "") -> ModeDe
     deletions of comments never re-run commands, and comments by bots are ignored (no loops).
 
     Raises:
-        GitHubError: ``requested`` is not a mode, or cannot run for this event.
+        ActionEnvironmentError: ``requested`` is not a mode, or cannot run for this event.
     """
     decision = _derived_mode(event, branch_prefix)
     if not requested or decision.mode is None:
         return decision
     if requested not in ("optimize", "verify", "command"):
-        raise GitHubError(f"unknown mode {requested!r}: use optimize, verify or command (or leave it empty)")
+        raise ActionEnvironmentError(
+            f"unknown mode {requested!r}: use optimize, verify or command (or leave it empty)"
+        )
     # The verify workflow also receives `closed`; recording the outcome is part of its job.
     if decision.mode == requested or (requested == "verify" and decision.mode == "outcome"):
         return decision
-    raise GitHubError(
+    raise ActionEnvironmentError(
         f"mode {requested!r} cannot run on a {event.kind} event (it calls for {decision.mode!r}); "
         "remove the `mode` input or trigger the workflow on the matching event"
     )

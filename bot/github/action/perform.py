@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import GitHubError
+from bot.errors import ActionEnvironmentError
 from bot.github.action.command import handle_command
 from bot.github.action.optimize import optimize
 from bot.github.action.outcome import record_outcome
@@ -21,7 +21,8 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
     """Run the mode ``prepared`` decided on and write the step outputs; returns them.
 
     Raises:
-        GitHubError: the event does not fit the mode, or GitHub/git failed.
+        ActionEnvironmentError: the event does not fit the mode.
+        GitHubError: GitHub or git failed.
         GrowthHackerError: the loop or the evaluation could not run (config, workspace, agent …).
     """
     session, event, mode = prepared.session, prepared.event, prepared.decision.mode
@@ -37,6 +38,6 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
     elif mode == "command" and isinstance(event, IssueCommentEvent):
         result = handle_command(session, event, run_loop)
     else:
-        raise GitHubError(f"mode {mode!r} does not apply to a {event.kind} event")
+        raise ActionEnvironmentError(f"mode {mode!r} does not apply to a {event.kind} event")
     write_outputs(session.context.output, result)
     return result

@@ -104,8 +104,8 @@ def prepare(
     limits; reads pause a quarter of it).
 
     Raises:
-        GitHubError: not in GitHub Actions, a malformed event, a mode that does not fit the event,
-            or no ``GITHUB_TOKEN``.
+        ActionEnvironmentError: not in GitHub Actions, a malformed event, a mode that does not fit
+            the event, or no ``GITHUB_TOKEN``.
         ConfigError: the config is missing or invalid.
         WorkspaceError: ``repo`` is not a git repository.
     """

@@ -1,0 +1,62 @@
+"""`growthhacker action`: what the GitHub Action runs for each event."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
+from bot.cli.run import AGENTS, execute_run, show_summary
+from bot.config import CONFIG_FILE
+from bot.results import RunSummary
+
+
+@click.command()
+@click.argument("repo", type=existing_dir(), default=".")
+@click.option("--mode", type=click.Choice(["optimize", "verify", "command"]),
+              help="Default: derived from the event (GITHUB_EVENT_NAME).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
+@click.option("--agent", "agent_name", type=AGENTS, help="Override loop.agent.")
+@click.option("--agent-command", help="For --agent command: the executable that answers prompts.")
+@click.option("--bot-login", envvar="GROWTHHACKER_BOT_LOGIN",
+              help="Login the token posts as; only its comments are taken as the sticky comment. "
+              "Default: comments by any Bot account (github-actions[bot] for the Actions token, "
+              "<app>[bot] for a GitHub App), which no human can post as. Needed with a personal "
+              "access token (its comments are by a User): give that user's login.")
+@click.option("--write-pause", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
+@errors_to_exit_codes
+def action(repo: Path, mode: str | None, config_path: Path | None, iterations: int | None,
+           agent_name: str | None, agent_command: str | None, bot_login: str | None,
+           write_pause: float) -> None:
+    """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and act.
+
+    schedule / workflow_dispatch: optimize and open a pull request. pull_request: verify base vs
+    head (and record the outcome when a bot PR closes). issue_comment: run a /growthhacker command.
+    Needs GITHUB_REPOSITORY and GITHUB_TOKEN; writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
+    """
+    # Imported here: PyGithub and the Action's modules take about a second to import, which no
+    # other command needs.
+    from bot.github.action import perform
+    from bot.github.action.session import prepare
+
+    prepared = prepare(repo, os.environ, config_path=config_path, requested=mode or "",
+                       eval_environ=eval_environ(os.environ), bot_login=bot_login, pause_s=write_pause)
+    console.print(f"event {prepared.event.kind}: {prepared.decision.reason}")
+    if prepared.session is None:
+        console.print("nothing to do")
+        return
+
+    def run_loop(base_ref: str, hints: list[str]) -> tuple[RunSummary, Path]:
+        summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
+                                       agent_name=agent_name, hints=hints, resume=False,
+                                       base_ref=base_ref, agent_command=agent_command)
+        show_summary(summary, run_dir)
+        return summary, run_dir
+
+    result = perform(prepared, run_loop)
+    console.print(", ".join(f"{name}={value or '—'}" for name, value in result.items()))

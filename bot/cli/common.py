@@ -1,0 +1,55 @@
+"""What every command shares: the console, the error → exit code mapping, the eval environment."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from bot.errors import GrowthHackerError
+
+console = Console(highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CLIError(click.ClickException):
+    """A GrowthHackerError shown as a one-line message with the error's own exit code."""
+
+    def __init__(self, error: GrowthHackerError) -> None:
+        super().__init__(str(error))
+        # click reads exit_code per instance; the error tree decides it per class.
+        self.exit_code = error.exit_code  # type: ignore[misc]
+
+
+def errors_to_exit_codes(func: F) -> F:
+    """Wrap a command so a :class:`GrowthHackerError` exits with its class's code (bot/errors.py)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GrowthHackerError as exc:
+            raise CLIError(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def eval_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with this interpreter's bin directory first on PATH.
+
+    The eval command says ``python``; it must mean the environment the bot runs in (where the
+    target's OPE libraries are installed), even when the venv is not activated.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}
+
+
+def existing_dir() -> click.Path:
+    """The click type of a REPO argument or option: an existing directory, as a Path."""
+    return click.Path(exists=True, file_okay=False, path_type=Path)

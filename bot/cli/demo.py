@@ -1,0 +1,33 @@
+"""`growthhacker demo`: the whole loop on a copy of the bundled example, with no API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli.common import console, errors_to_exit_codes, existing_dir
+from bot.cli.run import execute_run, show_summary
+from bot.demo import DEMO_MARKER, bundled_example, make_demo_repo
+
+
+@click.command()
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to create the demo repository (default: a new temporary directory). It must "
+              f"be new, empty or an earlier demo (it holds {DEMO_MARKER}), which is replaced.")
+@click.option("--force", is_flag=True, help="Delete whatever --output holds first.")
+@click.option("--example", type=existing_dir(),
+              help="Example repository to copy (default: the bundled examples/ope-target).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
+@errors_to_exit_codes
+def demo(output: Path | None, force: bool, example: Path | None, iterations: int | None) -> None:
+    """Run the whole loop on a copy of the bundled example OPE repository, with no API key.
+
+    Copies the example into a fresh git repository, runs the heuristic agent end to end and prints
+    the metric deltas, with the report, plot and pull-request text it would post.
+    """
+    output = make_demo_repo(example or bundled_example(), output, force=force)
+    console.print(f"demo repository: {output}")
+    summary, run_dir = execute_run(output, config_path=None, iterations=iterations,
+                                   agent_name="heuristic", hints=[], resume=False, base_ref="HEAD")
+    show_summary(summary, run_dir)
