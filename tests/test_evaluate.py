@@ -143,20 +143,18 @@ def test_secret_printed_by_eval_is_redacted_from_reason_and_log(
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path: Path, repo: Path, base_env: dict[str, str]) -> None:
-    pid_file = tmp_path / "grandchild.pid"
-    body = (
-        'child = subprocess.Popen(["sleep", "300"])\n'
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(300)\n"
-    )
+    pid_file, term_file = tmp_path / "grandchild.pid", tmp_path / "grandchild.term"
+    # The grandchild notes the SIGTERM it gets: only a signal to the whole group can reach it.
+    grandchild = (f"trap 'echo term > {shlex.quote(str(term_file))}; exit 0' TERM; "
+                  f"echo $$ > {shlex.quote(str(pid_file))}; while :; do sleep 0.1; done")
+    body = f"child = subprocess.Popen(['sh', '-c', {grandchild!r}])\ntime.sleep(300)\n"
     evaluator = make_evaluator(tmp_path, base_env, eval_command(tmp_path, body), timeout_s=1.0)
-    started = time.monotonic()
 
     seed = evaluator.evaluate(repo, "tree", [0]).seeds[0]
 
     assert seed.failure == "timeout"
-    assert time.monotonic() - started < 2.5  # SIGTERM reached the whole group: no grace wait
     assert wait_dead(read_pid(pid_file))
+    assert term_file.read_text().strip() == "term"
 
 
 def test_process_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
@@ -166,7 +164,7 @@ def test_process_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Pat
     result = run_command(command, tmp_path, {"PATH": os.environ["PATH"]}, timeout_s=0.5)
 
     assert result.timed_out and result.returncode is None
-    assert 2.0 <= result.duration_s < 5.0
+    assert result.duration_s >= 2.0  # SIGKILL came only after the grace period
     assert wait_dead(read_pid(pid_file))
 
 
@@ -176,8 +174,8 @@ def test_background_process_left_behind_is_killed_without_hanging(tmp_path: Path
 
     result = run_command(command, tmp_path, {"PATH": os.environ["PATH"]}, timeout_s=10)
 
+    # Not timed out: the run did not wait for the daemon holding its output open.
     assert result.returncode == 0 and not result.timed_out
-    assert result.duration_s < 2.5
     assert wait_dead(read_pid(pid_file))
 
 
