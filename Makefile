@@ -33,9 +33,10 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2
 
-# The quick lane while working: every test not marked slow (no real OPE run, no end-to-end world).
+# The quick lane while working: every test not marked slow (no real OPE run, no end-to-end world),
+# benchmarks aside (`make test` runs them once as a smoke test).
 test-fast: install
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" --ignore=tests/benchmarks
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -91,8 +91,9 @@ def test_a_secret_pasted_into_a_hint_never_reaches_the_journal(make_repo) -> Non
     repo = make_repo(toy_files())
     secret = "ghp_canary0123456789abcdef"
 
+    # The hints are journaled as the run starts: no iteration needed (one would load the OPE catalog).
     result = CliRunner().invoke(
-        cli, ["run", str(repo), "--iterations", "1", "--agent", "heuristic",
+        cli, ["run", str(repo), "--iterations", "0", "--agent", "heuristic",
               "--hint", f"try the token {secret} and shrink the scale"],
         env={"GROWTHHACKER_TEST_TOKEN": secret, "ANTHROPIC_API_KEY": None, "ANTHROPIC_BASE_URL": None},
     )
