@@ -6,7 +6,6 @@ import json
 import os
 import shlex
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
