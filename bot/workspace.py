@@ -32,6 +32,19 @@ _CANDIDATE_TAG = re.compile(r"\(run (?P<run>[A-Za-z0-9._-]+), iteration (?P<it>\
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
+def check_run_id(run_id: str) -> str:
+    """``run_id`` itself, once it is known to be one plain path component (it names directories).
+
+    Raises:
+        WorkspaceError: it is empty, has a ``/``, starts with ``.`` or holds other characters than
+            letters, digits, ``.``, ``_`` and ``-`` (a journal could hold ``../..``).
+    """
+    if not _RUN_ID.fullmatch(run_id):
+        raise WorkspaceError(f"run id {run_id!r} cannot name a directory: it must be letters, digits, "
+                             "'.', '_' and '-', starting with a letter or digit")
+    return run_id
+
+
 def candidate_tag(run_id: str, iteration: int) -> str:
     """The ``(run <id>, iteration <n>)`` tag a candidate commit message ends with."""
     return f"(run {run_id}, iteration {iteration})"
@@ -119,9 +132,7 @@ class Workspace:
         """
         # The worktree is reset and cleaned when reused: a run id such as "../.." must never make
         # that the user's checkout.
-        if not _RUN_ID.fullmatch(run_id):
-            raise WorkspaceError(f"run id {run_id!r} cannot name a worktree: it must be letters, digits, "
-                                 "'.', '_' and '-', starting with a letter or digit")
+        check_run_id(run_id)
         repo = repo_root(project)
         subdir = project.resolve().relative_to(repo).as_posix()
         base = git(repo, "rev-parse", "--verify", f"{base_ref}^{{commit}}").strip()

@@ -102,3 +102,18 @@ def test_a_secret_pasted_into_a_hint_never_reaches_the_journal(make_repo) -> Non
     assert result.exit_code == 0, result.output
     assert secret not in journal and secret not in result.output
     assert "try the token *** and shrink the scale" in journal
+
+
+def test_report_refuses_a_run_id_that_would_leave_the_runs_directory(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+    run_loop(repo, [Step("scale 0.3", "SCALE = 0.3\n")])
+    journal = repo / ".growthhacker" / "journal.jsonl"
+    journal.write_text(journal.read_text().replace('"run_id":"r1"', '"run_id":"../../outside"'))
+    (repo / "outside").mkdir()
+    (repo / "outside" / "pr.md").write_text("mine\n")
+
+    result = CliRunner().invoke(cli, ["report", "--repo", str(repo)])
+
+    assert result.exit_code == 3
+    assert "cannot name a directory" in result.output
+    assert (repo / "outside" / "pr.md").read_text() == "mine\n"

@@ -115,7 +115,7 @@ def test_a_run_id_that_is_not_a_plain_name_never_touches_the_checkout(make_repo,
     repo = make_repo(FILES)
     (repo / "src" / "model.py").write_text("my uncommitted work\n")
 
-    with pytest.raises(WorkspaceError, match="cannot name a worktree"):
+    with pytest.raises(WorkspaceError, match="cannot name a directory"):
         Workspace.open(repo, run_id)
 
     assert (repo / "src" / "model.py").read_text() == "my uncommitted work\n"

@@ -21,7 +21,7 @@ from bot.loop import Loop, LoopEvent
 from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
-from bot.workspace import Workspace, project_dir, state_dir
+from bot.workspace import Workspace, check_run_id, project_dir, state_dir
 
 _EVENT_STYLE = {
     "baseline": "cyan", "baseline_done": "cyan", "baseline_failed": "bold red",
@@ -182,7 +182,7 @@ def report(run_id: str | None, repo: Path) -> None:
     if run_id not in runs:
         raise RunNotFound(f"unknown run {run_id!r}; the latest: {', '.join(runs[-5:])}")
     summary = journal.summary(run_id)
-    run_dir = state_dir(root) / "runs" / run_id
+    run_dir = state_dir(root) / "runs" / check_run_id(run_id)  # written to, and pr.md deleted
     write_artifacts(summary, run_dir)
     show_summary(summary, run_dir)
 
