@@ -13,7 +13,8 @@ usage error (an unknown option or a bad option value) and no class here uses it:
     │                              reaches the CLI only for a diff from the journal (``--resume``)
     ├── EvaluationError (5)        the eval harness itself could not run (never a candidate failure;
     │                              those are recorded as failed candidates, not raised)
-    ├── JournalError (6)           the journal cannot be read or written
+    ├── JournalError (6)           the journal cannot be read or written, or holds no baseline for the
+    │                              run to report
     ├── AgentError (7)             the agent cannot be started (an unusable agent command); during a
     │   │                          run an agent's failure is a failed iteration, not an exit
     │   └── BudgetExceeded         the next call could exceed the budget: the loop stops there and
@@ -100,7 +101,7 @@ class EvaluationError(GrowthHackerError):
 
 
 class JournalError(GrowthHackerError):
-    """The journal file cannot be opened, appended to, or is corrupt beyond a torn final line."""
+    """The journal file cannot be read or written (lines it cannot understand are skipped, not this)."""
 
     exit_code = 6
 
