@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from bot.agents.base import Usage
+from bot.agents.budget import Budget
 from bot.agents.factory import Framework, make_agent
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
 from bot.config import CONFIG_FILE, load_config
 from bot.errors import PatchError, ResumeError, RunNotFound
 from bot.evaluate import Evaluator
 from bot.github.render import pr_body, pr_title
-from bot.journal import JOURNAL_FILE, Journal, RunStarted
+from bot.journal import JOURNAL_FILE, IterationRecorded, Journal, Record, RunStarted
 from bot.loop import Loop, LoopEvent
 from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
@@ -46,6 +49,12 @@ def _warn(message: str) -> None:
 def open_journal(root: Path) -> Journal:
     """The journal of the project at ``root``; lines it cannot read are reported once on stderr."""
     return Journal(state_dir(root) / JOURNAL_FILE, warn=_warn)
+
+
+def spent_by(records: Sequence[Record]) -> Usage:
+    """What the agents spent on the recorded iterations (tokens, dollars) of one run."""
+    done = [r for r in records if isinstance(r, IterationRecorded)]
+    return Usage(input_tokens=sum(r.tokens for r in done), usd=sum(r.usd for r in done))
 
 
 def make_run_id() -> str:
@@ -86,8 +95,13 @@ def execute_run(
         run_id = make_run_id()
         # A hint is human text that reaches the journal and the agents; a pasted token must not.
         hints = [scrub(hint, secret_values(os.environ)) for hint in hints]
+    # A resumed run continues the budget of the run, not a fresh one: killed and resumed runs must
+    # not spend more than loop.budget together.
+    budget = Budget(usd=config.loop.budget.usd, tokens=config.loop.budget.tokens)
+    if resume:
+        budget.record(spent_by(journal.by_run(run_id)))
     agent, why = make_agent(config.loop, dict(os.environ), framework=framework, agent=agent_name,
-                            agent_command=agent_command, cwd=repo)
+                            agent_command=agent_command, cwd=repo, budget=budget)
     console.print(f"[dim]agent: {why}[/dim]")
     workspace = Workspace.open(repo, run_id, base_ref)
     run_dir = state / "runs" / run_id
