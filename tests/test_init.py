@@ -107,6 +107,19 @@ def test_the_probe_never_writes_into_the_checkout(make_repo: MakeRepo) -> None:
     assert "results/**" in config.edit.protected
 
 
+def test_a_code_folder_named_like_data_is_not_protected_whole(make_repo: MakeRepo) -> None:
+    script = EVALUATE.replace("ope_pipeline.estimators", "models.reward")
+    repo = make_repo({**OPE_REPO, "evaluate_policy.py": script, "models/__init__.py": "",
+                      "models/reward.py": ESTIMATORS, "models/weights.pkl": "0"})
+
+    result = init(str(repo), "--yes")
+
+    assert result.exit_code == 0, result.output
+    config = load_config(repo)
+    assert config.edit.paths == ["models/reward.py"]
+    assert "models/weights.pkl" in config.edit.protected and "models/**" not in config.edit.protected
+
+
 def test_metrics_printed_on_stdout_are_redirected_to_the_metrics_file(make_repo: MakeRepo) -> None:
     script = (
         "import json, sys\nfrom ope_pipeline.estimators import make_estimator\n"

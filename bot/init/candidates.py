@@ -27,7 +27,7 @@ SKIP_DIRS = frozenset({
     "test", "tests", "testing",
 })  # fmt: skip
 _MAX_FILE_BYTES = 500_000
-_SEED_NAMES = frozenset({"seed", "random_seed", "rng_seed", "random_state", "seed_value"})
+_SEED_NAMES = frozenset({"seed", "seeds", "random_seed", "rng_seed", "random_state", "seed_value"})
 _OUT_TOKENS = frozenset({"out", "output", "outfile", "metrics", "metric", "json", "results", "result",
                          "report", "scores", "dump", "save"})
 _NOT_OUT_TOKENS = frozenset({"dir", "directory", "folder", "plot", "plots", "fig", "figure", "png", "model",

@@ -124,19 +124,27 @@ def _names(module: ModuleFacts) -> str:
 
 
 def _data_paths(repo: Path, probe: Probe) -> list[str]:
-    """Globs for data and artifact folders, data and ground-truth files, and what the run wrote."""
+    """Globs for data and artifact folders, data and ground-truth files, and what the run wrote.
+
+    Python files are left to the import analysis, and a folder holding Python files is never
+    protected whole (a package called ``models/`` may be the editable code): its data files are
+    listed one by one instead."""
+    written = [p for p in probe.created if "__pycache__" not in p.split("/")]
+    everything = [*project_files(repo), *written]
+    code_dirs = {str(PurePosixPath(p).parent) for p in everything if p.endswith(".py")}
     globs: list[str] = []
     files: list[str] = []
-    written = [p for p in probe.created if "__pycache__" not in p.split("/")]
-    for path in [*project_files(repo), *written]:
-        parts = PurePosixPath(path).parts
-        folder = next((i for i, part in enumerate(parts[:-1]) if part.lower() in DATA_DIRS), None)
-        if folder is not None:
-            globs.append("/".join(parts[: folder + 1]) + "/**")
-        elif path in written and len(parts) > 1:
-            globs.append(f"{parts[0]}/**")
-        elif path in written or PurePosixPath(path).suffix.lower() in DATA_SUFFIXES or any(
-            word in PurePosixPath(path).stem.lower() for word in _TRUTH_WORDS
+    for path in (p for p in everything if not p.endswith(".py")):
+        pure = PurePosixPath(path)
+        folders = ["/".join(pure.parts[: i + 1]) for i in range(len(pure.parts) - 1)]
+        code_free = [f for f in folders if not any(d == f or d.startswith(f"{f}/") for d in code_dirs)]
+        data_dir = next((f for f in code_free if PurePosixPath(f).name.lower() in DATA_DIRS), None)
+        if data_dir is not None:
+            globs.append(f"{data_dir}/**")
+        elif path in written and code_free:
+            globs.append(f"{code_free[0]}/**")
+        elif path in written or pure.suffix.lower() in DATA_SUFFIXES or any(
+            word in pure.stem.lower() for word in _TRUTH_WORDS
         ):
             files.append(path)
     if len(files) > _MAX_LISTED:  # a repository of data files: one glob per kind
