@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from bot.config import load_config
+from bot.errors import ConfigError, EvaluationError
 from bot.init.workflows import ACTION_PLACEHOLDER, WORKFLOW_NAMES
 from tests.helpers.repos import git_repo
 
@@ -140,7 +141,7 @@ def test_an_ambiguous_objective_fails_under_yes_and_names_the_choices(make_repo:
 
     result = init(str(repo), "--yes")
 
-    assert result.exit_code == 2
+    assert result.exit_code == ConfigError.exit_code
     assert "2 metrics say error/loss/bias: ipw_error, dr_error" in result.output
     assert "--objective ipw_error:min" in result.output
     assert not (repo / ".growthhacker.yml").exists()
@@ -166,7 +167,8 @@ def test_the_objective_option_decides_and_is_checked_against_the_metrics(make_re
     assert chosen.exit_code == 0, chosen.output
     objective = load_config(repo).evaluate.objective
     assert (objective.metric, objective.goal) == ("coverage", "maximize")
-    assert unknown.exit_code == 2 and "wrote no such metric; it wrote: ipw_error, coverage" in unknown.output
+    assert unknown.exit_code == ConfigError.exit_code
+    assert "wrote no such metric; it wrote: ipw_error, coverage" in unknown.output
 
 
 def test_a_direction_the_name_does_not_say_is_asked_or_required(make_repo: MakeRepo) -> None:
@@ -175,7 +177,8 @@ def test_a_direction_the_name_does_not_say_is_asked_or_required(make_repo: MakeR
     refused = init(str(repo), "--yes", "--objective", "coverage")
     asked = init(str(repo), "--objective", "coverage", input="max\n")
 
-    assert refused.exit_code == 2 and "pass --objective coverage:min or coverage:max" in refused.output
+    assert refused.exit_code == ConfigError.exit_code
+    assert "pass --objective coverage:min or coverage:max" in refused.output
     assert asked.exit_code == 0, asked.output
     assert load_config(repo).evaluate.objective.goal == "maximize"
 
@@ -205,7 +208,7 @@ def test_a_crashing_evaluation_stops_init_with_its_output(make_repo: MakeRepo) -
 
     result = init(str(repo), "--yes")
 
-    assert result.exit_code == 5
+    assert result.exit_code == EvaluationError.exit_code
     assert "evaluate_policy.py is the evaluation init picked, and it failed" in result.output
     assert "ZeroDivisionError" in result.output
     assert not (repo / ".growthhacker.yml").exists()
@@ -231,7 +234,7 @@ def test_without_a_script_taking_a_seed_init_says_what_to_do(make_repo: MakeRepo
 
     result = init(str(repo), "--yes")
 
-    assert result.exit_code == 2
+    assert result.exit_code == ConfigError.exit_code
     assert "takes a seed through argparse, click or sys.argv: give your evaluation a --seed option" \
         in result.output
 
@@ -246,7 +249,7 @@ def test_an_evaluation_that_builds_every_estimator_itself_leaves_nothing_editabl
 
     result = init(str(repo), "--yes")
 
-    assert result.exit_code == 2
+    assert result.exit_code == ConfigError.exit_code
     assert "nothing evaluate_policy.py imports builds OPE estimators or reward models" in result.output
 
 
@@ -278,7 +281,7 @@ def test_init_refuses_to_overwrite_without_force_before_running_anything(make_re
 
     result = init(str(repo), "--yes")
 
-    assert result.exit_code == 8
+    assert result.exit_code == ConfigError.exit_code
     assert ".growthhacker.yml already exist" in result.output and "--force" in result.output
     assert "running" not in result.output
     assert (repo / ".growthhacker.yml").read_text() == "# mine\n"
@@ -299,7 +302,7 @@ def test_a_malformed_action_reference_is_refused_before_writing(make_repo: MakeR
 
     result = init(str(repo), "--yes", "--action-ref", "growthhacker; rm -rf /")
 
-    assert result.exit_code == 8 and "not an action reference" in result.output
+    assert result.exit_code == ConfigError.exit_code and "not an action reference" in result.output
     assert not (repo / ".growthhacker.yml").exists()
 
 
