@@ -9,6 +9,9 @@ import pytest
 
 from tests.helpers.repos import git_repo
 
+# tests/strangers/ holds whole repositories the init tests copy: data, never collected as tests.
+collect_ignore = ["strangers"]
+
 
 @pytest.fixture
 def make_repo(tmp_path: Path):  # type: ignore[no-untyped-def]

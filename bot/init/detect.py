@@ -1,135 +1,192 @@
-"""The `.growthhacker.yml` that ``growthhacker init`` proposes, detected from the repository.
+"""The `.growthhacker.yml` that ``growthhacker init`` proposes, found by what the repository does.
 
-Detection reads the repository's files, never runs them:
+1. Candidates (:mod:`bot.init.candidates`): scripts anywhere whose argparse / click / ``sys.argv``
+   handling takes a seed, ranked.
+2. The best one runs once, seed 0, in a private copy (:mod:`bot.init.probe`): where it writes its
+   metrics and which metrics exist. A candidate that runs but writes no metrics gives way to the
+   next (three at most); one that crashes stops init with its output.
+3. Editable and protected paths (:mod:`bot.init.imports`): of the repository modules the entry point
+   imports (transitively), the ones that build OPE estimators or reward models are editable; the
+   entry point, every other module it imports, data and artifact folders, data files, ground-truth
+   files and whatever the run wrote are protected.
+4. The objective and guardrails come from the metric names (:mod:`bot.init.objective`); the caller
+   settles an ambiguous objective.
 
-- the evaluation script: ``evaluate*.py`` / ``eval*.py`` (shallowest first), preferring one that takes
-  ``--seed``; the flag it writes metrics to (``--out``, ``--output``, ``--metrics`` …) is looked up in
-  its text;
-- the editable paths: the packages (top-level directories) whose modules import ``obp`` or
-  ``scope_rl``, tests and the evaluation script excluded; else every top-level package;
-- the base branch: the branch currently checked out.
-
-The objective defaults to ``relative_ee`` (minimize) with a comment to adjust it. The config is
-validated with :func:`bot.config.parse_config` before anything is written; existing files are only
-overwritten with ``force``.
+Every finding is reported through ``echo``, one line each with the reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shlex
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.errors import WorkspaceError
+from bot.errors import ConfigError, WorkspaceError
 from bot.git import run_git
+from bot.init.candidates import Candidate, find_candidates, python_files
+from bot.init.imports import ModuleFacts, import_closure, inspect_module, reaches_ope
+from bot.init.objective import Ambiguous, ObjectiveChoice, choose_objective
+from bot.init.probe import Probe, ProbeFailed, project_files, run_probe
 
-_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "build", "dist", "site-packages", "venv", "env"})
-_TEST_DIRS = frozenset({"test", "tests", "testing"})
-_MAX_DEPTH = 4
-_OPE_IMPORT = re.compile(r"^\s*(?:from|import)\s+(?:obp|scope_rl)\b", re.MULTILINE)
-_OUT_FLAG = re.compile(
-    r"""["'](--(?:out|output|metrics|json|results?)(?:[-_](?:path|file|json))?)["']"""
-)
+Echo = Callable[[str], None]
+DEFAULT_TIMEOUT_S = 600.0
+_MAX_TRIES = 3
+DATA_DIRS = frozenset({"data", "datasets", "dataset", "artifacts", "artefacts", "results", "outputs",
+                       "output", "models", "checkpoints", "logs"})
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".feather", ".npy", ".npz", ".pkl", ".pickle", ".h5",
+                           ".hdf5", ".jsonl", ".arrow", ".zip", ".gz"})
+_TRUTH_WORDS = ("ground_truth", "groundtruth", "truth", "oracle")
+_MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
 class Detected:
-    """What init found in the repository, and notes on what it had to guess."""
+    """What init found: the run that worked, the paths, and the objective (maybe still to settle)."""
 
     command: str
+    metrics: str  # evaluate.metrics: "{metrics_path}" or the fixed path the run writes
+    metrics_found: dict[str, float]
+    entry: str
     editable: list[str]
     protected: list[str]
     base: str
-    guardrails: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _python_files(repo: Path) -> list[str]:
-    """Repo-relative POSIX paths of Python files, shallowest first, skipping envs, hidden and build dirs."""
-    found: list[str] = []
-    for current, dirs, files in os.walk(repo):
-        rel = Path(current).relative_to(repo)
-        depth = len(rel.parts)
-        dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and d not in _SKIP_DIRS and depth < _MAX_DEPTH
-            and not (Path(current) / d / "pyvenv.cfg").exists()
-        )
-        found += [(rel / name).as_posix() for name in sorted(files) if name.endswith(".py")]
-    return sorted(found, key=lambda p: (p.count("/"), p))
-
-
-def _read(repo: Path, path: str) -> str:
-    try:
-        return (repo / path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _is_test(path: str) -> bool:
-    pure = PurePosixPath(path)
-    in_tests = bool(_TEST_DIRS & set(pure.parts[:-1]))
-    return in_tests or pure.name.startswith("test_") or pure.name == "conftest.py"
-
-
-def _eval_script(repo: Path, files: list[str]) -> tuple[str | None, str]:
-    scripts = [p for p in files if PurePosixPath(p).name.startswith("eval") and not _is_test(p)]
-    with_seed = [p for p in scripts if "--seed" in _read(repo, p)]
-    ranked = with_seed or scripts
-    if not ranked:
-        return None, ""
-    return ranked[0], _read(repo, ranked[0])
-
-
-def _editable(repo: Path, files: list[str], script: str | None) -> list[str]:
-    importing = [
-        p for p in files
-        if p != script and not _is_test(p) and _OPE_IMPORT.search(_read(repo, p))
-    ]
-    if not importing:
-        importing = [p for p in files if p.count("/") == 1 and p.endswith("/__init__.py") and not _is_test(p)]
-    globs = [f"{p.split('/')[0]}/**/*.py" if "/" in p else p for p in importing]
-    return list(dict.fromkeys(globs))
+    objective: ObjectiveChoice | Ambiguous
+    timeout_s: float
+    notes: list[str]
 
 
 def _current_branch(repo: Path) -> str:
     try:
         return run_git(repo, "symbolic-ref", "--short", "-q", "HEAD").text().strip() or "main"
-    except WorkspaceError:  # git missing: detection proposes values, it never fails
+    except WorkspaceError:  # git missing: the base is only a proposal
         return "main"
 
 
-def detect(repo: Path) -> Detected:
-    """Read ``repo`` and propose the config values (see the module docstring). Raises nothing."""
-    files = _python_files(repo)
-    script, text = _eval_script(repo, files)
+def _probe_best(repo: Path, candidates: list[Candidate], environ: Mapping[str, str],
+                timeout_s: float, echo: Echo) -> Probe:
+    failures: list[str] = []
+    for candidate in candidates[:_MAX_TRIES]:
+        echo(f"running {candidate.path} once (seed 0, timeout {timeout_s:g} s) to find its metrics …")
+        try:
+            return run_probe(repo, candidate, environ, timeout_s)
+        except ProbeFailed as failed:
+            if failed.crashed:
+                raise ProbeFailed(
+                    f"{candidate.path} is the evaluation init picked, and it failed: {failed}\n"
+                    "Fix it (or its dependencies) and run init again.", crashed=True,
+                ) from None
+            echo(f"  {candidate.path} ran but wrote no metrics: trying the next candidate")
+            failures.append(f"{candidate.path}: {failed}")
+    raise ProbeFailed(
+        "no candidate wrote metrics (a JSON object of numbers to an --out-style option, a file, or "
+        "stdout):\n" + "\n".join(failures), crashed=False,
+    )
+
+
+def _paths(repo: Path, probe: Probe, echo: Echo) -> tuple[list[str], list[str], list[str]]:
+    """Editable paths, protected paths and notes for the probed entry point."""
+    entry = probe.candidate.path
+    facts = [inspect_module(path, tree) for path, tree in import_closure(repo, entry).items()]
+    entry_facts = next((f for f in facts if f.path == entry), None)
+    editable = [f for f in facts if f.path != entry and f.builds_estimators]
+    others = [f.path for f in facts if f.path != entry and not f.builds_estimators]
     notes: list[str] = []
-    if script is None:
-        script_arg = "evaluate.py"
-        notes.append("no evaluate*.py / eval*.py found: write one that takes --seed and writes a metrics "
-                     "JSON, then fix evaluate.command")
+    for module in sorted(editable, key=lambda f: f.path):
+        echo(f"editable: {module.path} — {entry} imports it and it builds {_names(module)}")
+        if module.ground_truth:
+            notes.append(f"{module.path} builds estimators but also computes a ground truth: it is editable, "
+                         "so review what agents change there (or move the ground truth to its own module)")
+    if entry_facts is not None and entry_facts.builds_estimators:
+        echo(f"protected: {entry} — the entry point (it builds {_names(entry_facts)} itself; those stay as "
+             "they are)")
     else:
-        script_arg = shlex.quote(script)
-        if "--seed" not in text:
-            notes.append(f"{script} has no --seed option: add one (each seed runs as a separate process)")
-    flag = _OUT_FLAG.search(text)
-    out = flag.group(1) if flag else "--out"
-    if script is not None and flag is None:
-        notes.append(f"no metrics output option found in {script}: check `--out {{metrics_path}}`")
-    editable = _editable(repo, files, script)
+        echo(f"protected: {entry} — the entry point")
+    if others:
+        echo(f"protected: {', '.join(sorted(others))} — imported by {entry}, build no estimator")
     if not editable:
-        editable = ["**/*.py"]
-        notes.append("no package imports obp or scope_rl: edit.paths allows every Python file; narrow it")
+        raise ConfigError(
+            f"nothing {entry} imports builds OPE estimators or reward models (obp.ope, scope_rl.ope or a "
+            f"scikit-learn model) outside {entry} itself, which must stay protected: move the estimators "
+            "into a module it imports, or write .growthhacker.yml by hand (README: Configuration)"
+        )
+    data = _data_paths(repo, probe)
+    if data:
+        echo(f"protected: {', '.join(data)} — data, artifacts, ground truth or written by the run")
+    protected = [entry, *sorted(others), *data]
+    return sorted(f.path for f in editable), list(dict.fromkeys(protected)), notes
+
+
+def _names(module: ModuleFacts) -> str:
+    shown = [q.rsplit(".", 1)[-1] for q in module.builds_estimators]
+    return ", ".join(dict.fromkeys(shown))
+
+
+def _data_paths(repo: Path, probe: Probe) -> list[str]:
+    """Globs for data and artifact folders, data and ground-truth files, and what the run wrote.
+
+    Python files are left to the import analysis, and a folder holding Python files is never
+    protected whole (a package called ``models/`` may be the editable code): its data files are
+    listed one by one instead."""
+    written = [p for p in probe.created if "__pycache__" not in p.split("/")]
+    everything = [*project_files(repo), *written]
+    code_dirs = {str(PurePosixPath(p).parent) for p in everything if p.endswith(".py")}
+    globs: list[str] = []
+    files: list[str] = []
+    for path in (p for p in everything if not p.endswith(".py")):
+        pure = PurePosixPath(path)
+        folders = ["/".join(pure.parts[: i + 1]) for i in range(len(pure.parts) - 1)]
+        code_free = [f for f in folders if not any(d == f or d.startswith(f"{f}/") for d in code_dirs)]
+        data_dir = next((f for f in code_free if PurePosixPath(f).name.lower() in DATA_DIRS), None)
+        if data_dir is not None:
+            globs.append(f"{data_dir}/**")
+        elif path in written and code_free:
+            globs.append(f"{code_free[0]}/**")
+        elif path in written or pure.suffix.lower() in DATA_SUFFIXES or any(
+            word in pure.stem.lower() for word in _TRUTH_WORDS
+        ):
+            files.append(path)
+    if len(files) > _MAX_LISTED:  # a repository of data files: one glob per kind
+        files = sorted({f"**/*{PurePosixPath(f).suffix}" if PurePosixPath(f).suffix else f for f in files})
+    return list(dict.fromkeys([*sorted(set(globs)), *files]))
+
+
+def detect(repo: Path, environ: Mapping[str, str], *, timeout_s: float = DEFAULT_TIMEOUT_S,
+           echo: Echo = lambda line: None) -> Detected:
+    """Find the evaluation of ``repo``, run it once and propose the config (module docstring).
+
+    ``environ`` is the environment the evaluation would get before scrubbing (the CLI puts its own
+    interpreter first on PATH). Every finding goes to ``echo``, one line each.
+
+    Returns:
+        The :class:`Detected` values; its objective may be :class:`Ambiguous`.
+
+    Raises:
+        ConfigError: no script takes a seed, or nothing the entry point imports builds estimators.
+        EvaluationError: the chosen evaluation failed, or no candidate wrote metrics.
+    """
+    files = python_files(repo)
+    candidates = find_candidates(repo, files, lambda path: reaches_ope(repo, path))
+    if not candidates:
+        raise ConfigError(
+            f"none of the {len(files)} Python files in {repo} (tests and environments skipped) takes a seed "
+            "through argparse, click or sys.argv: give your evaluation a --seed option (one seed per run) "
+            "and run init again"
+        )
+    for candidate in candidates[:_MAX_TRIES]:
+        echo(f"candidate: {candidate.path} — {'; '.join(candidate.reasons)}")
+    probe = _probe_best(repo, candidates, environ, timeout_s, echo)
+    entry = probe.candidate.path
+    echo(f"evaluation: {probe.command} — {entry} ran in {probe.duration_s:.1f} s (seed 0)")
+    echo(f"metrics: {', '.join(probe.metrics)} — {entry} {probe.how}")
+    editable, protected, notes = _paths(repo, probe, echo)
+    # Room for a slower machine or a loaded CI runner: ten times the probe, at least the default.
+    timeout = max(DEFAULT_TIMEOUT_S, 60.0 * math.ceil(probe.duration_s * 10 / 60))
     return Detected(
-        command=f"python {script_arg} --seed {{seed}} {out} {{metrics_path}}",
-        editable=editable,
-        protected=[script or "evaluate.py"],
-        base=_current_branch(repo),
-        guardrails=["runtime_s"] if "runtime_s" in text else [],
-        notes=notes,
+        command=probe.command, metrics=probe.metrics_path, metrics_found=dict(probe.metrics), entry=entry,
+        editable=editable, protected=protected, base=_current_branch(repo),
+        objective=choose_objective(probe.metrics), timeout_s=timeout, notes=notes,
     )
 
 
@@ -137,27 +194,32 @@ def _flow(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(item) for item in items) + "]"
 
 
-def render_config(found: Detected) -> str:
-    """The `.growthhacker.yml` text for ``found``, commented for the user. Raises nothing."""
-    guardrails = "".join(
-        f"\n    - {{metric: {name}, max_regression: 0.5, goal: minimize}}  # +50% at most"
-        for name in found.guardrails
+def render_config(found: Detected, objective: ObjectiveChoice, guardrails: list[str]) -> str:
+    """The `.growthhacker.yml` text for ``found`` with the settled objective. Raises nothing."""
+    guardrail_lines = "".join(
+        f"\n    - {{metric: {json.dumps(name)}, max_regression: 0.5, goal: minimize}}  # +50% at most"
+        for name in guardrails
     ) or " []"
-    notes = "".join(f"# TODO: {note}\n" for note in found.notes)
+    notes = "".join(f"# CHECK: {note}\n" for note in found.notes)
+    metrics = "" if found.metrics == "{metrics_path}" else (
+        "  # The file the command writes (found by running it once).\n"
+        f"  metrics: {json.dumps(found.metrics)}\n"
+    )
     return f"""\
 # GrowthHacker configuration, written by `growthhacker init` (README: "Configuration").
 {notes}evaluate:
-  # Runs once per seed; it must write a JSON object of metric name -> number to {{metrics_path}}.
+  # Runs once per seed; found by running {found.entry} once (seed 0).
   command: {json.dumps(found.command)}
-  # ADJUST: the metric your evaluation writes that GrowthHacker should improve, and its direction.
-  objective: {{metric: relative_ee, goal: minimize}}
-  guardrails:{guardrails}
+{metrics}  # Objective: {objective.why}.
+  objective: {{metric: {json.dumps(objective.metric)}, goal: {objective.goal}}}
+  guardrails:{guardrail_lines}
   seeds: {{search: [0, 1, 2], confirm: [100, 101, 102, 103, 104]}}
-  timeout_s: 600
+  timeout_s: {found.timeout_s:g}
 edit:
-  # What agents may change (detected: the code that imports obp / scope_rl).
+  # What agents may change: the modules {found.entry} imports that build OPE estimators or reward models.
   paths: {_flow(found.editable)}
-  # Never editable; .github/**, .growthhacker.yml and .growthhacker/** are always protected.
+  # Never editable: the entry point, the rest of what it imports, data and artifacts
+  # (.github/**, .growthhacker.yml and .growthhacker/** are always protected).
   protected: {_flow(found.protected)}
 loop:
   iterations: 8

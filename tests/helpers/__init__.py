@@ -14,4 +14,6 @@ Test modules import from here, never from each other:
 - :mod:`tests.helpers.ope_pipelines`: OPE pipelines of different shapes (the heuristic's fixtures);
   :mod:`tests.helpers.heuristic_scenarios`: journal situations on them and the ranking snapshot text
   (``tests/golden/heuristic/``).
+- :mod:`tests.helpers.strangers`: the stranger repositories of ``tests/strangers/`` (what each author
+  means by its evaluation) and copies of them as git repositories.
 """

@@ -1,0 +1,3 @@
+from .pipeline import OffPolicyAudit
+
+__all__ = ["OffPolicyAudit"]
