@@ -22,19 +22,19 @@ def git(cwd: Path, *args: str) -> str:
 
 def test_an_event_the_bot_does_not_handle_does_nothing(tmp_path: Path) -> None:
     with action_world(tmp_path) as world:
-        job = world.run("push", {"ref": "refs/heads/main"})
+        result = world.invoke("push", {"ref": "refs/heads/main"})
 
-        assert job.result.exit_code == 0, job.result.output
-        assert "nothing to do" in job.result.output
+        assert result.exit_code == 0, result.output
+        assert "nothing to do" in result.output
         assert world.fake.requests == []
 
 
 def test_a_mode_that_does_not_fit_the_event_is_an_error(tmp_path: Path) -> None:
     with action_world(tmp_path) as world:
-        job = world.run("workflow_dispatch", {"inputs": {}}, "--mode", "verify")
+        result = world.invoke("workflow_dispatch", {"inputs": {}}, "--mode", "verify")
 
-        assert job.result.exit_code == 10
-        assert "mode 'verify' cannot run on a workflow_dispatch event" in job.result.output
+        assert result.exit_code == 10
+        assert "mode 'verify' cannot run on a workflow_dispatch event" in result.output
 
 
 @pytest.mark.slow  # building the command agent loads the OPE catalog (imports obp): ~7 s
@@ -42,11 +42,11 @@ def test_without_an_improvement_only_the_summary_and_the_journal_are_written(tmp
     with action_world(tmp_path) as world:
         (world.agent_dir / "target").write_text("1.5")  # the agent proposes a worse scale
 
-        job = world.run("schedule", {"schedule": "17 3 * * 1"}, "--iterations", "1")
+        run = world.trigger("schedule", {"schedule": "17 3 * * 1"})
 
-        assert job.result.exit_code == 0, job.result.output
-        assert job.outputs == {"pr-number": "", "best-metric": "", "improvement": ""}
-        assert "no improvement" in job.summary
+        assert run.ok, run.output
+        assert {run.outputs[name] for name in ("pr-number", "best-metric", "improvement")} == {""}
+        assert "no improvement" in run.summary
         assert world.fake.count("POST", r"/pulls$") == 0
         assert [r["kind"] for r in world.journal()][-1] == "run_finished"
 
@@ -57,9 +57,9 @@ def test_stop_labels_the_pr_and_journals_the_command(tmp_path: Path) -> None:
         world.push_change("growthhacker/manual", {PARAMS: "SCALE = 0.5\n"})
         number = world.open_pull("growthhacker/manual")
 
-        job = world.run("issue_comment", world.comment(number, "/growthhacker stop", "alice"))
+        run, _ = world.command(number, "/growthhacker stop", "alice")
 
-        assert job.result.exit_code == 0, job.result.output
+        assert run.ok, run.output
         assert STOP_LABEL in [label["name"] for label in world.fake.pull(number)["labels"]]
         assert [(r["event"], r["text"], r["run_id"]) for r in world.journal()] == [
             ("command", "/growthhacker stop", "manual")
@@ -71,11 +71,9 @@ def test_undo_without_a_bot_commit_pushes_nothing(tmp_path: Path) -> None:
         world.fake.set_role("alice", "write")
         head = world.push_change("growthhacker/manual", {PARAMS: "SCALE = 0.5\n"})
         number = world.open_pull("growthhacker/manual")
-        command = world.comment(number, "/growthhacker undo", "alice")
+        run, command = world.command(number, "/growthhacker undo", "alice")
 
-        job = world.run("issue_comment", command)
-
-        assert job.result.exit_code == 0, job.result.output
+        assert run.ok, run.output
         assert world.replies(number)[-1].startswith("Nothing to undo")
         assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "confused"]
         assert world.remote_sha("growthhacker/manual") == head
@@ -87,12 +85,10 @@ def test_iterate_on_a_deleted_branch_replies_with_the_failure(tmp_path: Path) ->
         world.push_change("growthhacker/gone", {PARAMS: "SCALE = 0.5\n"})
         number = world.open_pull("growthhacker/gone")
         git(world.bare, "update-ref", "-d", "refs/heads/growthhacker/gone")
-        command = world.comment(number, "/growthhacker iterate", "alice")
+        run, command = world.command(number, "/growthhacker iterate", "alice")
 
-        job = world.run("issue_comment", command)
-
-        assert job.result.exit_code == 9
-        assert "no longer exists" in job.result.output
+        assert not run.ok
+        assert "no longer exists" in run.output
         assert world.replies(number)[-1].startswith("`iterate` failed:")
         assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "confused"]
         assert list(world.agent_dir.glob("prompt-*")) == []
@@ -126,9 +122,9 @@ def test_undo_names_the_candidate_that_is_the_head_again_in_the_description(tmp_
         world.push_bot_commits("growthhacker/run-a", [("0.6", "run-a", 1), ("0.3", "run-b", 2)])
         number = world.open_pull("growthhacker/run-a", body=f"{run_marker('run-b', 2)}\nabout run-b")
 
-        job = world.run("issue_comment", world.comment(number, "/growthhacker undo", "alice"))
+        run, _ = world.command(number, "/growthhacker undo", "alice")
 
-        assert job.result.exit_code == 0, job.result.output
+        assert run.ok, run.output
         body = world.fake.pull(number)["body"]
         assert parse_run_marker(body) == ("run-a", 1)
         assert body.endswith("about run-b")  # run-a is not in the journal: only the marker changes
@@ -141,9 +137,9 @@ def test_undoing_the_only_candidate_leaves_the_description_naming_no_iteration(t
         world.push_bot_commits("growthhacker/run-a", [("0.6", "run-a", 1)])
         number = world.open_pull("growthhacker/run-a", body=run_marker("run-a", 1))
 
-        job = world.run("issue_comment", world.comment(number, "/growthhacker undo", "alice"))
+        run, _ = world.command(number, "/growthhacker undo", "alice")
 
-        assert job.result.exit_code == 0, job.result.output
+        assert run.ok, run.output
         assert parse_run_marker(world.fake.pull(number)["body"]) == ("run-a", None)
         assert world.remote_file("growthhacker/run-a") == "SCALE = 1.0"
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.github.journal_branch import JOURNAL_BRANCH, plot_path
 from bot.github.render import parse_run_marker
-from tests.helpers.action_world import REPOSITORY, ActionWorld, Job, action_world, git
+from tests.helpers.action_world import REPOSITORY, ActionWorld, action_world, git
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +26,9 @@ def plot_link(run_id: str) -> str:
     return f"/{REPOSITORY}/blob/{JOURNAL_BRANCH}/{plot_path(run_id)}?raw=true)"
 
 
-def plot_of(job: Job, run_id: str) -> bytes:
-    """The plot.png the job's run wrote into its run directory."""
-    return (job.checkout / ".growthhacker" / "runs" / run_id / "plot.png").read_bytes()
+def plot_of(world: ActionWorld, run_id: str) -> bytes:
+    """The plot.png run ``run_id`` wrote into its run directory (in the job that ran the loop)."""
+    return next(world.runner.work.rglob(f".growthhacker/runs/{run_id}/plot.png")).read_bytes()
 
 
 def marker_of(world: ActionWorld, number: int) -> tuple[str, int | None]:
@@ -42,8 +42,8 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         world.fake.set_role("alice", "write")
 
         # dispatch: the winner (SCALE 1.0 → 0.6) is pushed and proposed with deltas.
-        dispatch = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
-        assert dispatch.result.exit_code == 0, dispatch.result.output
+        dispatch = world.dispatch()
+        assert dispatch.ok, dispatch.output
         assert dispatch.outputs["pr-number"] == "1"
         assert float(dispatch.outputs["improvement"]) > 0.3
         pull = world.fake.pull(1)
@@ -60,14 +60,13 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert "Pull request opened" in dispatch.summary
         # the plot is on the journal branch, byte for byte, and the body and the comment show it.
         plot = world.remote_bytes(JOURNAL_BRANCH, plot_path(marker[0]))
-        assert plot.startswith(b"\x89PNG\r\n\x1a\n") and plot == plot_of(dispatch, marker[0])
+        assert plot.startswith(b"\x89PNG\r\n\x1a\n") and plot == plot_of(world, marker[0])
         assert plot_link(marker[0]) in pull["body"] and plot_link(marker[0]) in world.stickies(1)[0]
-        assert f"Workflow run: file://{world.server}/{REPOSITORY}/actions/runs/1001 (logs" in pull["body"]
+        assert f"Workflow run: {world.fake.base_url}/{REPOSITORY}/actions/runs/1001 (logs" in pull["body"]
 
         # iterate: a collaborator's hint steers a new run from the PR head; a better commit lands on top.
-        command = world.comment(1, "/growthhacker iterate try self-normalized weights", "alice")
-        iterate = world.run("issue_comment", command, "--iterations", "1")
-        assert iterate.result.exit_code == 0, iterate.result.output
+        iterate, command = world.command(1, "/growthhacker iterate try self-normalized weights", "alice")
+        assert iterate.ok, iterate.output
         second_head = world.fake.pull(1)["head"]["sha"]
         assert git(world.bare, "rev-parse", f"{second_head}^") == first_head
         assert world.remote_file(branch) == "SCALE = 0.3"
@@ -84,19 +83,18 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         assert iterated[0] != marker[0] and "> Set SCALE to 0.3" in body
         assert f"earlier head `{first_head[:7]}`" in body and "/growthhacker iterate" in body
         assert plot_link(iterated[0]) in body and plot_link(iterated[0]) in stickies[0]
-        assert world.remote_bytes(JOURNAL_BRANCH, plot_path(iterated[0])) == plot_of(iterate, iterated[0])
+        assert world.remote_bytes(JOURNAL_BRANCH, plot_path(iterated[0])) == plot_of(world, iterated[0])
 
         # a stranger's command is refused and changes nothing.
-        stranger = world.comment(1, "/growthhacker undo", "mallory")
-        refused = world.run("issue_comment", stranger)
-        assert refused.result.exit_code == 0, refused.result.output
+        refused, stranger = world.command(1, "/growthhacker undo", "mallory")
+        assert refused.ok, refused.output
         assert world.fake.reactions_on(stranger["comment"]["id"]) == ["eyes", "confused"]
         assert "Only users with **write** access" in world.replies(1)[-1]
         assert world.fake.pull(1)["head"]["sha"] == second_head
 
         # undo: the bot's last commit is reverted by a new commit on top (no force-push).
-        undo = world.run("issue_comment", world.comment(1, "/growthhacker undo", "alice"))
-        assert undo.result.exit_code == 0, undo.result.output
+        undo, _ = world.command(1, "/growthhacker undo", "alice")
+        assert undo.ok, undo.output
         third_head = world.fake.pull(1)["head"]["sha"]
         assert git(world.bare, "rev-parse", f"{third_head}^") == second_head
         assert world.remote_file(branch) == "SCALE = 0.6"
@@ -110,9 +108,8 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         # a reviewer's comment, then the PR is closed: the verify workflow's outcome job records it.
         world.fake.add_comment(1, "Too risky before the launch review.", login="bob")
         world.fake.close_pull(1, by="alice")
-        closed = world.run("pull_request", world.fake.webhook_payload(1, "closed"), "--mode", "verify",
-                           agent=False)
-        assert closed.result.exit_code == 0, closed.result.output
+        closed = world.pull_request(1, "closed")
+        assert closed.ok, closed.output
         outcomes = [r for r in world.journal() if r["kind"] == "outcome"]
         assert [(r["event"], r["run_id"], r["iteration"]) for r in outcomes][-1] == ("closed", marker[0], 1)
         assert {r["text"] for r in outcomes} >= {
@@ -122,8 +119,8 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
         }
 
         # the next optimize run starts from the journal branch: its Analyzer sees the human verdict.
-        again = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
-        assert again.result.exit_code == 0, again.result.output
+        again = world.dispatch()
+        assert again.ok, again.output
         analyzer = world.prompts("Analyzer")[-1]
         journal = analyzer.split("## Experiment journal", 1)[1]
         assert "human verdict: PR closed" in journal
@@ -136,19 +133,17 @@ def test_an_outer_loop_round_through_the_action(tmp_path: Path) -> None:
 def test_a_merge_after_iterate_credits_the_iterate_runs_candidate(tmp_path: Path) -> None:
     with action_world(tmp_path) as world:
         world.fake.set_role("alice", "write")
-        dispatch = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
-        assert dispatch.result.exit_code == 0, dispatch.result.output
+        dispatch = world.dispatch()
+        assert dispatch.ok, dispatch.output
         first = marker_of(world, 1)
-        command = world.comment(1, "/growthhacker iterate self-normalized", "alice")
-        iterate = world.run("issue_comment", command, "--iterations", "1")
-        assert iterate.result.exit_code == 0, iterate.result.output
+        iterate, _ = world.command(1, "/growthhacker iterate self-normalized", "alice")
+        assert iterate.ok, iterate.output
         iterated = marker_of(world, 1)
 
         world.fake.close_pull(1, merged=True, by="alice")
-        merged = world.run("pull_request", world.fake.webhook_payload(1, "closed"), "--mode", "verify",
-                           agent=False)
+        merged = world.pull_request(1, "closed")
 
-        assert merged.result.exit_code == 0, merged.result.output
+        assert merged.ok, merged.output
         assert iterated[0] != first[0] and iterated[1] is not None
         outcomes = [r for r in world.journal() if r["kind"] == "outcome" and r["event"] == "merged"]
         assert [(r["run_id"], r["iteration"], r["actor"]) for r in outcomes] == [(*iterated, "alice")]

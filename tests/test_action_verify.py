@@ -83,14 +83,16 @@ def test_a_pull_request_gets_the_sticky_comment_and_a_check_run(tmp_path: Path) 
         head = world.push_change("tune", {PARAMS: "SCALE = 0.6\n"})
         number = world.open_pull("tune")
 
-        job = world.run("pull_request", world.fake.webhook_payload(number, "opened"), env=SECRET_ENV)
+        world.runner.runner_env.update(SECRET_ENV)
 
-        assert job.result.exit_code == 0, job.result.output
+        run = world.pull_request(number)
+
+        assert run.ok, run.output
         stickies = world.stickies(number)
         assert len(stickies) == 1 and f"GrowthHacker verification · `{head[:7]}`" in stickies[0]
         assert [(c["head_sha"], c["conclusion"]) for c in world.fake.check_runs] == [(head, "success")]
-        assert float(job.outputs["improvement"]) > 0.3 and job.outputs["pr-number"] == str(number)
-        assert "| err ↓ |" in job.summary
+        assert float(run.outputs["improvement"]) > 0.3 and run.outputs["pr-number"] == str(number)
+        assert "| err ↓ |" in run.summary
         assert world.fake.violations == []
 
 
@@ -99,10 +101,12 @@ def test_verify_builds_no_agent_and_the_evaluation_sees_no_secret(tmp_path: Path
         world.push_change("tune", {PARAMS: "SCALE = 0.6\n"})
         number = world.open_pull("tune")
 
-        job = world.run("pull_request", world.fake.webhook_payload(number, "opened"), env=SECRET_ENV)
+        world.runner.runner_env.update(SECRET_ENV)
 
-        assert job.result.exit_code == 0, job.result.output
-        assert "can see a secret" not in job.summary and "crash" not in job.summary
+        run = world.pull_request(number)
+
+        assert run.ok, run.output
+        assert "can see a secret" not in run.summary and "crash" not in run.summary
         assert world.fake.check_runs[0]["conclusion"] == "success"
         assert list(world.agent_dir.glob("prompt-*")) == []  # the agent command was never run
 
@@ -112,10 +116,12 @@ def test_a_fork_pull_request_is_verified_without_writing_back(tmp_path: Path) ->
         base = world.remote_sha("main")
         head = world.push_change("patch-1", {PARAMS: "SCALE = 0.6\n"}, ref="refs/pull/7/head")
 
-        job = world.run("pull_request", fork_payload(7, base, head), env=SECRET_ENV)
+        world.runner.runner_env.update(SECRET_ENV)
 
-        assert job.result.exit_code == 0, job.result.output
-        assert "from a fork" in job.result.output
-        assert f"GrowthHacker verification · `{head[:7]}`" in job.summary
+        run = world.trigger("pull_request", fork_payload(7, base, head))
+
+        assert run.ok, run.output
+        assert "from a fork" in run.output
+        assert f"GrowthHacker verification · `{head[:7]}`" in run.summary
         assert [r.method for r in world.fake.requests if r.method != "GET"] == []
         assert world.fake.check_runs == [] and world.fake.statuses == []

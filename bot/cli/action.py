@@ -15,25 +15,32 @@ from bot.results import RunSummary
 
 @click.command()
 @click.argument("repo", type=existing_dir(), default=".")
-@click.option("--mode", type=click.Choice(["optimize", "verify", "command"]),
-              help="Default: derived from the event (GITHUB_EVENT_NAME).")
+@click.option("--mode", type=click.Choice(["optimize", "verify", "command"]), envvar="GROWTHHACKER_MODE",
+              show_envvar=True, help="Default: derived from the event (GITHUB_EVENT_NAME).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Config file (default: REPO/{CONFIG_FILE}).")
-@click.option("-n", "--iterations", type=click.IntRange(0, 1000), help="Override loop.iterations.")
-@click.option("--agent", "agent_name", type=AGENTS, help="Override loop.agent.")
-@click.option("--agent-command", help="For --agent command: the executable that answers prompts.")
-@click.option("--bot-login", envvar="GROWTHHACKER_BOT_LOGIN",
+              envvar="GROWTHHACKER_CONFIG", show_envvar=True, help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@click.option("-n", "--iterations", type=click.IntRange(0, 1000), envvar="GROWTHHACKER_ITERATIONS",
+              show_envvar=True, help="Override loop.iterations.")
+@click.option("--agent", "agent_name", type=AGENTS, envvar="GROWTHHACKER_AGENT", show_envvar=True,
+              help="Override loop.agent.")
+@click.option("--agent-command", envvar="GROWTHHACKER_AGENT_COMMAND", show_envvar=True,
+              help="For --agent command: the executable that answers prompts.")
+@click.option("--bot-login", envvar="GROWTHHACKER_BOT_LOGIN", show_envvar=True,
               help="Login the token posts as; only its comments are taken as the sticky comment. "
               "Default: comments by any Bot account (github-actions[bot] for the Actions token, "
               "<app>[bot] for a GitHub App), which no human can post as. Needed with a personal "
               "access token (its comments are by a User): give that user's login.")
 @click.option("--write-pause", type=click.FloatRange(0), default=1.0, show_default=True,
+              envvar="GROWTHHACKER_WRITE_PAUSE", show_envvar=True,
               help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
 @errors_to_exit_codes
 def action(repo: Path, mode: str | None, config_path: Path | None, iterations: int | None,
            agent_name: str | None, agent_command: str | None, bot_login: str | None,
            write_pause: float) -> None:
     """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and act.
+
+    Every option can also be set by the environment variable shown with it (action.yml passes its
+    inputs that way).
 
     schedule / workflow_dispatch: optimize and open a pull request. pull_request: verify base vs
     head (and record the outcome when a bot PR closes). issue_comment: run a /growthhacker command.

@@ -1,7 +1,8 @@
 """Secrets: canary values planted in the environment never reach any output of a run.
 
-A full ``growthhacker action`` optimize run (real CLI in-process, real git, real loop, fake GitHub)
-gets canaries in its environment: the GitHub token and secret-looking variables of other kinds. The
+A full run of the optimize workflow ``init`` writes (every job: real CLI in-process, real git, real
+loop, fake GitHub) gets canaries: every job's GitHub token, the Anthropic key as a repository secret,
+and secret-looking variables of other kinds in the runner's environment. The
 harness prints its whole environment and the command agent copies its whole environment into its
 plan, so a variable that slipped through either scrub would be written everywhere. Then every output
 is scanned: each file the run left (journal, iteration files, prompts, logs, report, plot, cache, job
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.action_world import TOKEN, action_world
+from tests.helpers.action_world import action_world
 from tests.helpers.fault_target import AGENT, HARNESS, target_files
 
 CANARIES = {
@@ -30,21 +31,25 @@ CANARIES = {
     "SERVICE_API_KEY": "canary-api-2c5d8e1f07",
     "SIGNING_PRIVATE_KEY": "canary-pk-9e3a6b2c40",
 }
+#: Repository secrets: a workflow hands them to the jobs that name them.
+SECRETS = {"ANTHROPIC_API_KEY": "sk-ant-canary-7f3e2d1c0b"}
 LEAKY_HARNESS = HARNESS.replace("import json, pathlib, sys", "import json, os, pathlib, sys") + (
     "print('environment:', sorted(os.environ.items()))\n"
 )
 
 
-def secret_forms() -> dict[str, bytes]:
-    """Each secret as it could be written: plain, and the token also as git's basic-auth header value."""
-    forms = {name: value.encode() for name, value in CANARIES.items()}
-    forms["GITHUB_TOKEN"] = TOKEN.encode()
-    forms["GITHUB_TOKEN (basic auth)"] = base64.b64encode(f"x-access-token:{TOKEN}".encode())
+def secret_forms(tokens: list[str]) -> dict[str, bytes]:
+    """Each secret as it could be written: plain, and every job's token also as git's basic-auth
+    header value."""
+    forms = {name: value.encode() for name, value in {**CANARIES, **SECRETS}.items()}
+    for n, token in enumerate(tokens):
+        forms[f"GITHUB_TOKEN #{n}"] = token.encode()
+        forms[f"GITHUB_TOKEN #{n} (basic auth)"] = base64.b64encode(f"x-access-token:{token}".encode())
     return forms
 
 
-def leaks(name: str, data: bytes) -> list[str]:
-    return [f"{secret} in {name}" for secret, form in secret_forms().items() if form in data]
+def leaks(name: str, data: bytes, forms: dict[str, bytes]) -> list[str]:
+    return [f"{secret} in {name}" for secret, form in forms.items() if form in data]
 
 
 @pytest.mark.slow
@@ -57,23 +62,25 @@ def test_no_output_of_an_optimize_run_contains_a_secret(tmp_path: Path) -> None:
         (world.agent_dir / "agent.py").write_text(
             f"import subprocess, sys\nsys.exit(subprocess.run({shlex.split(command)!r}).returncode)\n"
         )
-        world.extra_env.update(CANARIES)
+        world.runner.runner_env.update(CANARIES)
+        world.runner.secrets.update(SECRETS)
 
-        job = world.run("workflow_dispatch", {"inputs": {}}, "--iterations", "1")
+        run = world.dispatch()
 
-        assert job.result.exit_code == 0, job.result.output
-        assert job.outputs["pr-number"] == "1", "the run must publish, or there is little to scan"
-        found = leaks("the CLI output", job.result.output.encode())
+        assert run.ok, run.output
+        assert run.outputs["pr-number"] == "1", "the run must publish, or there is little to scan"
+        forms = secret_forms([job.token for job in run.jobs.values() if job.token])
+        found = leaks("the CLI output", run.output.encode(), forms)
         for path in sorted(p for p in tmp_path.rglob("*") if p.is_file() and "objects" not in p.parts):
-            found += leaks(str(path.relative_to(tmp_path)), path.read_bytes())
+            found += leaks(str(path.relative_to(tmp_path)), path.read_bytes(), forms)
         history = subprocess.run(["git", "log", "--all", "-p", "--format=%H %s%n%b"], cwd=world.bare,
                                  check=True, capture_output=True).stdout
-        found += leaks("the pushed commits", history)
+        found += leaks("the pushed commits", history, forms)
         for request in world.fake.requests:
-            found += leaks(f"{request.method} {request.path}", json.dumps(request.body).encode())
+            found += leaks(f"{request.method} {request.path}", json.dumps(request.body).encode(), forms)
 
     assert found == []
-    plans = [p.read_text() for p in (job.checkout / ".growthhacker").rglob("analysis.json")]
+    plans = [p.read_text() for p in tmp_path.rglob("analysis.json")]
     assert plans and all("my environment" in plan for plan in plans), "the agent's dump must be there"
-    logs = [p.read_text() for p in (job.checkout / ".growthhacker").rglob("seed-*.log")]
+    logs = [p.read_text() for p in tmp_path.rglob("seed-*.log")]
     assert logs and all("environment:" in log for log in logs), "the harness's dump must be there"

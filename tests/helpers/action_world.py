@@ -1,10 +1,11 @@
-"""Shared by the `growthhacker action` tests (no tests here): a GitHub world for the toy target.
+"""Shared by the GitHub Action tests (no tests here): a GitHub world for the toy target.
 
-The "server" is a directory: ``file://<root>/server`` plays ``GITHUB_SERVER_URL``, so the remote the
-bot derives (``<server>/acme/ope-target.git``) is a real bare repository the fake GitHub API reads its
-branches from. Every job works in a fresh clone of it, as ``actions/checkout`` would give it, and runs
-the real CLI through ``CliRunner`` with the Actions environment variables. The agent is the command
-backend running :data:`AGENT_SCRIPT` (a real executable reading prompts on stdin).
+The fake GitHub (:mod:`tests.helpers.fake_github`) is both the API and the git remote
+(``<server>/acme/ope-target.git``, smart HTTP with token scopes). Events are delivered to the
+workflows ``growthhacker init`` writes, run job by job by :mod:`tests.helpers.workflow_runner`: each
+job a fresh checkout as the runner gives it, a token with exactly the job's ``permissions:``, the
+real CLI in-process. The target's config names the agent: the command backend running
+:data:`AGENT_SCRIPT` (a real executable reading prompts on stdin), one iteration per run.
 """
 
 from __future__ import annotations
@@ -15,23 +16,28 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from bot.github.client import RetryPolicy, connect
 from bot.github.journal_branch import JOURNAL_BRANCH
 from bot.github.publish import Publisher
+from bot.init.workflows import render_workflows
 from bot.workspace import BOT_IDENTITY
 from tests.helpers.fake_github.server import FakeGitHub
 from tests.helpers.repos import git_repo
 from tests.helpers.toy import PARAMS, toy_files
+from tests.helpers.workflow_runner import Runner, WorkflowRun, load_yaml, run_workflow
 
 REPOSITORY = "acme/ope-target"
 TOKEN = "ghs_actiontoken0123456789"
+#: The action reference the world's workflows use (a pinned commit, as zizmor wants it).
+ACTION_REF = "growthhacker/growthhacker@" + "0" * 39 + "1"
 
 # A stand-in LLM for the command backend. The Analyzer proposes SCALE = 0.3 when a human hint mentions
 # self-normalized weights, else TARGET (0.6 unless the file `target` next to the script says otherwise);
@@ -64,80 +70,70 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def read_outputs(path: Path) -> dict[str, str]:
-    """The ``name<<delimiter`` entries of a ``$GITHUB_OUTPUT`` file (last one wins)."""
-    values: dict[str, str] = {}
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        name, _, delimiter = lines[i].partition("<<")
-        end = lines.index(delimiter, i + 1)
-        values[name] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return values
-
-
-@dataclass
-class Job:
-    """One finished `growthhacker action` invocation."""
-
-    result: Result
-    checkout: Path
-    outputs: dict[str, str]
-    summary: str
+def with_agent(files: Mapping[str, str], agent_command: str, iterations: int = 1) -> dict[str, str]:
+    """``files`` whose ``.growthhacker.yml`` (if any) runs ``agent_command`` for ``iterations``."""
+    out = dict(files)
+    if ".growthhacker.yml" in out:
+        config = yaml.safe_load(out[".growthhacker.yml"])
+        config.setdefault("loop", {}).update(agent="command", agent_command=agent_command,
+                                             iterations=iterations)
+        out[".growthhacker.yml"] = yaml.safe_dump(config, sort_keys=False)
+    return out
 
 
 @dataclass
 class ActionWorld:
-    """A fake GitHub + bare remote holding the toy target, and a way to run the action against it."""
+    """A fake GitHub + its git remote holding the toy target, and the workflows ``init`` writes."""
 
     root: Path
     fake: FakeGitHub
     bare: Path
-    server: Path
     agent_dir: Path
     publisher: Publisher
-    jobs: int = 0
-    extra_env: dict[str, str] = field(default_factory=dict)
+    runner: Runner
+    workflows: dict[str, str]
+    invocations: int = 0
 
-    @property
-    def agent_command(self) -> str:
-        return f"{shlex.quote(sys.executable)} {shlex.quote(str(self.agent_dir / 'agent.py'))}"
+    def trigger(self, event_name: str, payload: Mapping[str, Any]) -> WorkflowRun:
+        """Deliver ``event_name`` with ``payload`` to the workflow ``init`` wrote for it, and run it."""
+        for text in self.workflows.values():
+            on = load_yaml(text)["on"]
+            if event_name in on:
+                return run_workflow(self.runner, text, event_name, payload)
+        raise ValueError(f"no workflow of init's runs on {event_name}")
 
-    def checkout(self, name: str) -> Path:
-        """A fresh clone of the remote (the workflow's checkout)."""
-        path = self.root / name
-        subprocess.run(["git", "clone", "-q", str(self.bare), str(path)], check=True, capture_output=True)
-        return path
-
-    def run(self, event_name: str, payload: Mapping[str, Any], *args: str,
-            agent: bool = True, env: Mapping[str, str] | None = None) -> Job:
-        """Run ``growthhacker action`` for ``event_name`` with ``payload`` in a fresh checkout."""
-        self.jobs += 1
-        n = self.jobs
-        checkout = self.checkout(f"job-{n}")
-        event_path = self.root / f"event-{n}.json"
+    def invoke(self, event_name: str, payload: Mapping[str, Any], *args: str) -> Result:
+        """``growthhacker action *args`` run directly (no workflow) in a fresh clone of ``main``, with
+        a token that may do everything: for what the CLI does with events no workflow delivers."""
+        self.invocations += 1
+        checkout = self.root / f"direct-{self.invocations}"
+        subprocess.run(["git", "clone", "-q", str(self.bare), str(checkout)], check=True, capture_output=True)
+        event_path = self.root / f"direct-{self.invocations}.json"
         event_path.write_text(json.dumps(payload), encoding="utf-8")
-        output, summary = self.root / f"output-{n}", self.root / f"summary-{n}.md"
-        environ = {
-            "GITHUB_EVENT_NAME": event_name,
-            "GITHUB_EVENT_PATH": str(event_path),
-            "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_API_URL": self.fake.base_url,
-            "GITHUB_SERVER_URL": f"file://{self.server}",
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_RUN_ID": str(1000 + n),
-            **self.extra_env,
-            **(env or {}),
-        }
-        agent_args = ["--agent", "command", "--agent-command", self.agent_command] if agent else []
-        result = CliRunner().invoke(
-            cli, ["action", str(checkout), "--write-pause", "0", *agent_args, *args], env=environ
-        )
-        text = summary.read_text(encoding="utf-8") if summary.exists() else ""
-        return Job(result, checkout, read_outputs(output), text)
+        env = {"GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event_path),
+               "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": self.fake.base_url,
+               "GITHUB_SERVER_URL": self.fake.base_url, "GITHUB_TOKEN": TOKEN,
+               "GROWTHHACKER_WRITE_PAUSE": "0"}
+        return CliRunner().invoke(cli, ["action", str(checkout), *args], env=env)
+
+    def trigger_text(self, workflow: str, event_name: str, payload: Mapping[str, Any]) -> WorkflowRun:
+        """Run the workflow ``workflow`` (YAML text) for ``event_name`` with ``payload``."""
+        return run_workflow(self.runner, workflow, event_name, payload)
+
+    def dispatch(self, iterations: str = "") -> WorkflowRun:
+        """A manual run of the optimize workflow."""
+        payload = {"inputs": {"iterations": iterations}, "ref": "refs/heads/main",
+                   "sender": {"login": "alice", "type": "User"}}
+        return self.trigger("workflow_dispatch", payload)
+
+    def pull_request(self, number: int, action: str = "opened") -> WorkflowRun:
+        """The ``pull_request`` event GitHub sends for PR ``number``."""
+        return self.trigger("pull_request", self.fake.webhook_payload(number, action))
+
+    def command(self, number: int, body: str, login: str) -> tuple[WorkflowRun, dict[str, Any]]:
+        """``login`` comments ``body`` on PR ``number``; returns the run and the comment payload."""
+        payload = self.comment(number, body, login)
+        return self.trigger("issue_comment", payload), payload
 
     def comment(self, number: int, body: str, login: str) -> dict[str, Any]:
         """A human posts ``body`` on PR ``number``; returns the ``issue_comment`` webhook payload."""
@@ -146,6 +142,7 @@ class ActionWorld:
             "action": "created",
             "issue": {"number": number, "pull_request": {"url": f"{self.fake.base_url}/pulls/{number}"}},
             "comment": {**posted, "user": {"login": login, "type": "User"}},
+            "sender": {"login": login, "type": "User"},
         }
 
     def push_change(self, branch: str, files: Mapping[str, str], message: str = "change",
@@ -213,17 +210,20 @@ class ActionWorld:
 @contextmanager
 def action_world(root: Path, files: Mapping[str, str] | None = None) -> Iterator[ActionWorld]:
     """A remote whose ``main`` holds ``files`` (default: the toy target), served by a fake GitHub."""
-    server = root / "server"
-    bare = server / "acme" / "ope-target.git"
+    bare = root / "server" / "acme" / "ope-target.git"
     bare.parent.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    seed = git_repo(root / "seed", files if files is not None else toy_files())
-    git(seed, "push", "-q", str(bare), "main")
     agent_dir = root / "agent"
     agent_dir.mkdir()
     (agent_dir / "agent.py").write_text(AGENT_SCRIPT, encoding="utf-8")
+    agent_command = f"{shlex.quote(sys.executable)} {shlex.quote(str(agent_dir / 'agent.py'))}"
+    seed = git_repo(root / "seed", with_agent(files if files is not None else toy_files(), agent_command))
+    git(seed, "push", "-q", str(bare), "main")
     with FakeGitHub.running(REPOSITORY, bare, TOKEN) as fake:
         policy = RetryPolicy(retries=1, backoff_s=0, sleeper=lambda _: None)
         gh = connect(TOKEN, api_url=fake.base_url, policy=policy, seconds_between_writes=0,
                      seconds_between_requests=0)
-        yield ActionWorld(root, fake, bare, server, agent_dir, Publisher(gh, REPOSITORY))
+        runner = Runner(fake, bare, REPOSITORY, root / "runner", ACTION_REF,
+                        runner_env={"GROWTHHACKER_WRITE_PAUSE": "0"})
+        yield ActionWorld(root, fake, bare, agent_dir, Publisher(gh, REPOSITORY), runner,
+                          render_workflows(ACTION_REF))

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.helpers.fake_github import spec
+from tests.helpers.fake_github.scopes import Needs
 
 BODY_LIMIT = 65536
 _DOCS = "https://docs.github.com/rest"
@@ -65,39 +66,44 @@ class Resources:
         self.check_runs_forbidden = False
         self._state = _State()
 
-    def route(self, method: str, path: str) -> tuple[Callable[..., Any], dict[str, Any]] | None:
-        """The handler for ``method`` ``path`` and its path parameters, or None."""
+    def route(self, method: str, path: str) -> tuple[Callable[..., Any], dict[str, Any], Needs] | None:
+        """The handler for ``method`` ``path``, its path parameters and the scopes it accepts, or None."""
         prefix = f"/repos/{self.owner}/{self.repo}"
         if not path.startswith(prefix + "/"):
             return None
         rest = path[len(prefix) :]
-        for route_method, pattern, handler in self.routes():
+        for route_method, pattern, handler, needs in self.routes():
             match = re.fullmatch(pattern, rest)
             if route_method == method and match:
                 params = {
                     k: int(v) if k in ("number", "cid") else unquote(v) for k, v in match.groupdict().items()
                 }
-                return handler, params
+                return handler, params, needs
         return None
 
-    def routes(self) -> list[tuple[str, str, Callable[..., Any]]]:
-        """(method, path regex after ``/repos/{owner}/{repo}``, handler) for every operation served."""
+    def routes(self) -> list[tuple[str, str, Callable[..., Any], Needs]]:
+        """(method, path regex after ``/repos/{owner}/{repo}``, handler, the scopes it accepts) for
+        every operation served; the scopes are those GitHub documents for the endpoint."""
+        pulls_read: Needs = (("pull-requests", "read"),)
+        pulls_write: Needs = (("pull-requests", "write"),)
+        comments_read: Needs = (("issues", "read"), ("pull-requests", "read"))
+        comments_write: Needs = (("issues", "write"), ("pull-requests", "write"))
         return [
-            ("GET", r"/git/ref/(?P<ref>.+)", self._get_ref),
-            ("GET", r"/pulls", self._list_pulls),
-            ("POST", r"/pulls", self._create_pull),
-            ("GET", r"/pulls/(?P<number>\d+)", self._get_pull),
-            ("PATCH", r"/pulls/(?P<number>\d+)", self._update_pull),
-            ("GET", r"/issues/(?P<number>\d+)/comments", self._list_comments),
-            ("POST", r"/issues/(?P<number>\d+)/comments", self._create_comment),
-            ("GET", r"/issues/comments/(?P<cid>\d+)", self._get_comment),
-            ("PATCH", r"/issues/comments/(?P<cid>\d+)", self._update_comment),
-            ("DELETE", r"/issues/comments/(?P<cid>\d+)", self._delete_comment),
-            ("POST", r"/issues/comments/(?P<cid>\d+)/reactions", self._create_reaction),
-            ("POST", r"/issues/(?P<number>\d+)/labels", self._add_labels),
-            ("POST", r"/check-runs", self._create_check_run),
-            ("POST", r"/statuses/(?P<sha>[0-9a-f]{40})", self._create_status),
-            ("GET", r"/collaborators/(?P<login>[^/]+)/permission", self._permission),
+            ("GET", r"/git/ref/(?P<ref>.+)", self._get_ref, (("contents", "read"),)),
+            ("GET", r"/pulls", self._list_pulls, pulls_read),
+            ("POST", r"/pulls", self._create_pull, pulls_write),
+            ("GET", r"/pulls/(?P<number>\d+)", self._get_pull, pulls_read),
+            ("PATCH", r"/pulls/(?P<number>\d+)", self._update_pull, pulls_write),
+            ("GET", r"/issues/(?P<number>\d+)/comments", self._list_comments, comments_read),
+            ("POST", r"/issues/(?P<number>\d+)/comments", self._create_comment, comments_write),
+            ("GET", r"/issues/comments/(?P<cid>\d+)", self._get_comment, comments_read),
+            ("PATCH", r"/issues/comments/(?P<cid>\d+)", self._update_comment, comments_write),
+            ("DELETE", r"/issues/comments/(?P<cid>\d+)", self._delete_comment, comments_write),
+            ("POST", r"/issues/comments/(?P<cid>\d+)/reactions", self._create_reaction, comments_write),
+            ("POST", r"/issues/(?P<number>\d+)/labels", self._add_labels, comments_write),
+            ("POST", r"/check-runs", self._create_check_run, (("checks", "write"),)),
+            ("POST", r"/statuses/(?P<sha>[0-9a-f]{40})", self._create_status, (("statuses", "write"),)),
+            ("GET", r"/collaborators/(?P<login>[^/]+)/permission", self._permission, ()),
         ]
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
@@ -122,6 +128,38 @@ class Resources:
             check=False,
         )
         return proc.stdout.strip() or None
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {"GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.com",
+               "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com",
+               "PATH": "/usr/local/bin:/usr/bin:/bin"}
+        return subprocess.run(["git", "--git-dir", str(self.bare), *args], capture_output=True, text=True,
+                              check=False, env=env)
+
+    def write_pull_refs(self, number: int, base_sha: str, head_sha: str) -> str | None:
+        """Point ``refs/pull/<number>/head`` at ``head_sha`` and ``refs/pull/<number>/merge`` at a new
+        merge commit of ``head_sha`` into ``base_sha``, as GitHub does when a PR opens or its head moves.
+
+        Returns the merge commit, or None when the two conflict (GitHub then has no merge ref).
+        """
+        self._git("update-ref", f"refs/pull/{number}/head", head_sha)
+        merged = self._git("merge-tree", "--write-tree", base_sha, head_sha)
+        if merged.returncode != 0:
+            self._git("update-ref", "-d", f"refs/pull/{number}/merge")
+            return None
+        tree = merged.stdout.split()[0]
+        message = f"Merge {head_sha} into {base_sha}"
+        commit = self._git("commit-tree", tree, "-p", base_sha, "-p", head_sha, "-m", message).stdout.strip()
+        self._git("update-ref", f"refs/pull/{number}/merge", commit)
+        return commit
+
+    def sync_pull_refs(self, number: int) -> str | None:
+        """Refresh PR ``number``'s ``refs/pull`` refs from its branches; returns the merge commit."""
+        pull = self._refresh_pull(self._state.pulls[number])
+        merge = self.write_pull_refs(number, pull["base"]["sha"], pull["head"]["sha"])
+        pull["merge_commit_sha"] = merge
+        pull["mergeable"] = merge is not None
+        return merge
 
     def _get_ref(self, ref: str, **_: Any) -> tuple[int, dict[str, str], Any]:
         if not ref.startswith("heads/") or (sha := self.sha_of(ref[len("heads/") :])) is None:
@@ -155,6 +193,7 @@ class Resources:
         self._state.next_number += 1
         pull = self._new_pull(number, body["title"], body.get("body"), head, base)
         self._state.pulls[number] = pull
+        self.sync_pull_refs(number)
         return 201, {}, self._refresh_pull(pull)
 
     def _new_pull(self, number: int, title: str, text: str | None, head: str, base: str) -> dict[str, Any]:

@@ -2,7 +2,14 @@
 
 It holds one repository: pull requests, issue comments, reactions, labels, check runs, commit statuses
 and collaborator roles; branches and commits are read from a real bare git repository (the remote the
-bot pushes to), so ``git push`` and the API agree. Every request and every 2xx response is validated
+bot pushes to), so ``git push`` and the API agree. The same server is the git remote
+(``<base_url>/<owner>/<repo>.git``, real smart HTTP, see :mod:`.git_http`), and it keeps
+``refs/pull/<n>/head`` and ``refs/pull/<n>/merge`` as GitHub does.
+
+Every token has scopes (:mod:`.scopes`): the token the fake starts with may do everything; a workflow
+job's token, made with :meth:`FakeGitHub.issue_token`, carries exactly the job's ``permissions:``.
+A call or a push outside them is answered 403 as GitHub answers it, and recorded in
+:attr:`FakeGitHub.refused`. Every request and every 2xx response is validated
 against GitHub's published OpenAPI description (trimmed copy under ``openapi/``); mismatches are
 collected in :attr:`FakeGitHub.violations`, which the tests' fixture asserts is empty.
 
@@ -24,8 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers.fake_github import spec
+from tests.helpers.fake_github import git_http, spec
 from tests.helpers.fake_github.resources import _DOCS, BODY_LIMIT, ApiError, Resources
+from tests.helpers.fake_github.scopes import FULL_ACCESS, Grant, accepted_header
 
 __all__ = ["BODY_LIMIT", "FakeGitHub", "Fault", "Recorded"]
 
@@ -51,6 +59,8 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any
     status: int
+    #: The token the request carried (``""`` without one).
+    token: str = ""
 
 
 class FakeGitHub(Resources):
@@ -61,8 +71,11 @@ class FakeGitHub(Resources):
     ) -> None:
         super().__init__(full_name, bare, bot_login)
         self.token = token
+        self.tokens: dict[str, Grant] = {token: Grant(FULL_ACCESS.scopes, bot_login)}
         self.violations: list[str] = []
         self.requests: list[Recorded] = []
+        #: Every call and push refused for lack of scope: (token, method, path).
+        self.refused: list[tuple[str, str, str]] = []
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
 
@@ -90,6 +103,18 @@ class FakeGitHub(Resources):
             thread.join()
 
     # ---- test controls ---------------------------------------------------------------------
+    def issue_token(self, scopes: dict[str, str], name: str = "job") -> str:
+        """A new token carrying exactly ``scopes`` (see :func:`.scopes.scopes_of`), acting as the bot."""
+        with self._lock:
+            token = f"ghs_{name}_{len(self.tokens):04d}_0123456789"
+            self.tokens[token] = Grant(dict(scopes), self.bot_login)
+            return token
+
+    def writes_by(self, token: str) -> list[Recorded]:
+        """Every request other than a read that ``token`` sent (answered or refused)."""
+        with self._lock:
+            return [r for r in self.requests if r.token == token and r.method != "GET"]
+
     def fail_next(
         self,
         method: str,
@@ -189,8 +214,27 @@ class FakeGitHub(Resources):
         request = spec.ApiRequest(method, path, query, raw_body or None, headers=headers)
         with self._lock:
             status, extra, payload = self._answer(method, path, query, body, headers, request)
-            self.requests.append(Recorded(method, path, query, body, status))
+            self.requests.append(Recorded(method, path, query, body, status, _bearer(headers)))
         return status, extra, payload
+
+    def handle_git(self, method: str, path: str, headers: dict[str, str], body: bytes) -> git_http.GitReply:
+        """Answer one smart-HTTP git request: fetch needs ``contents: read``, push ``contents: write``."""
+        token = git_http.token_of(headers.get("authorization", ""))
+        with self._lock:
+            grant = self.tokens.get(token or "")
+        level = git_http.needed_level(path)
+        if grant is None:
+            return git_http.denied(401, self.full_name, "")
+        if not grant.allows((("contents", level),)):
+            with self._lock:
+                self.refused.append((token or "", f"git {method}", path))
+                self.requests.append(Recorded(method, path, {}, None, 403, token or ""))
+            return git_http.denied(403, self.full_name, grant.login)
+        reply = git_http.serve(self.bare, self.full_name, method, path, headers, body)
+        if level == "write" and method == "POST":
+            with self._lock:
+                self.requests.append(Recorded(method, path, {}, None, reply.status, token or ""))
+        return reply
 
     def _answer(
         self,
@@ -201,9 +245,9 @@ class FakeGitHub(Resources):
         headers: dict[str, str],
         request: spec.ApiRequest,
     ) -> tuple[int, dict[str, str], Any]:
-        auth = headers.get("authorization", "")
-        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
-            return 401, {}, {"message": "Bad credentials", "documentation_url": _DOCS}
+        grant = self.tokens.get(_bearer(headers))
+        if grant is None:
+            return 401, {}, {"message": "Bad credentials", "documentation_url": _DOCS, "status": "401"}
         self.violations.extend(f"request {method} {path}: {e}" for e in spec.request_errors(request))
         fault = self._take_fault(method, path)
         if fault is not None:
@@ -212,7 +256,13 @@ class FakeGitHub(Resources):
         if route is None:
             self.violations.append(f"request {method} {path}: no such route in the fake")
             return 404, {}, {"message": "Not Found", "documentation_url": _DOCS}
-        handler, params = route
+        handler, params, needs = route
+        if not grant.allows(needs):
+            # GitHub's answer to a GITHUB_TOKEN without the scope: 403 and the scopes it would accept.
+            self.refused.append((_bearer(headers), method, path))
+            body403 = {"message": "Resource not accessible by integration", "documentation_url": _DOCS,
+                       "status": "403"}
+            return 403, {"X-Accepted-GitHub-Permissions": accepted_header(needs)}, body403
         try:
             status, extra, payload = handler(body=body, query=query, **params)
         except ApiError as err:
@@ -233,12 +283,37 @@ class FakeGitHub(Resources):
         return None
 
 
+def _bearer(headers: dict[str, str]) -> str:
+    """The token of a ``token …`` or ``Bearer …`` authorization header ("" without one)."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() in ("token", "bearer") else ""
+
+
 def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
+        def _body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                self.rfile.readline()
+                return b"".join(chunks)
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            return self.rfile.read(length) if length else b""
+
+        def _serve(self) -> None:
+            raw = self._body()
             headers = {k.lower(): v for k, v in self.headers.items()}
+            if git_http.is_git_path(self.path, fake.full_name):
+                reply = fake.handle_git(self.command, self.path, headers, raw)
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+                return
             status, extra, payload = fake.handle(self.command, self.path, headers, raw)
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
