@@ -26,8 +26,12 @@ usage error (an unknown option or a bad option value) and no class here uses it:
     │                              an unreadable or malformed event, a mode that does not fit the
     │                              event, no token
     ├── GitHubError (9)            the GitHub API (or a git push/fetch to GitHub) failed after retries
-    │   └── PermissionDenied       a commenter lacks the permission a command needs: the bot replies
-    │                              with a refusal and the job succeeds (exit 0)
+    │   │                          (``status``: GitHub's HTTP answer, 403 for a token without the scope)
+    │   ├── PermissionDenied       a commenter lacks the permission a command needs: the bot reacts
+    │   │                          with 😕 and the job succeeds (exit 0)
+    │   └── ArtifactError          the artifact a read-only job handed on is missing, malformed or
+    │                              tampered with: the writing job refuses it, writes nothing and
+    │                              exits with GitHubError's 9
     └── RunNotFound (11)           the journal holds no run to act on (``report RUN_ID``)
         └── ResumeError            ``--resume`` found no unfinished run
 """
@@ -124,12 +128,22 @@ class GitHubError(GrowthHackerError):
 
     exit_code = 9
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        """``status``: the HTTP status GitHub answered with, when there was one (403: not allowed)."""
+        super().__init__(message)
+        self.status = status
+
 
 class PermissionDenied(GitHubError):
     """A user without the required permission tried to command the bot.
 
     The command handler catches it and replies with the refusal: no exit code of its own.
     """
+
+
+class ArtifactError(GitHubError):
+    """The artifact a read-only job handed on is missing, malformed, oversized or outside its limits
+    (the writing job refuses it and writes nothing)."""
 
 
 class RunNotFound(GrowthHackerError):

@@ -2,8 +2,9 @@
 
 No agent is built and nothing secret reaches the evaluation: the evaluator runs the repository's own
 command with an allow-listed environment. Both commits are evaluated in private worktrees on the same
-machine, so a wall-time guardrail compares like with like. The head is measured with the base's
-harness: protected paths (``edit.protected``, the evaluation script, the config) that the head
+machine, so a wall-time guardrail compares like with like. Only the base is trusted: the caller passes
+the config committed at the base (:func:`bot.workspace.config_at`), and the head is measured with the
+base's harness: protected paths (``edit.protected``, the evaluation script, the config) that the head
 changes are put back to their base version first. The GitHub pull-request check
 (:mod:`bot.github.action.pull_check`) is built on :func:`evaluate_refs`.
 """
@@ -15,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Config
+from bot.config import CONFIG_FILE, Config
+from bot.errors import ConfigError
 from bot.evaluate import Evaluator
 from bot.git import git
 from bot.patch import glob_match
 from bot.results import EvalResult
 from bot.stats import compare
-from bot.workspace import Workspace, project_dir, state_dir
+from bot.workspace import Workspace, config_at, project_dir, state_dir
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class Verification:
 def evaluate_refs(
     repo: Path, config: Config, base_ref: str, head_ref: str, *, environ: Mapping[str, str]
 ) -> Verification:
-    """Evaluate ``base_ref`` and then ``head_ref`` of ``repo`` on the search seeds.
+    """Evaluate ``base_ref`` and then ``head_ref`` of ``repo`` on the search seeds, with ``config``
+    (the base's: see the module docstring).
 
     ``environ`` is the environment the evaluator starts from (it keeps only allow-listed names).
     Evaluation failures are failed seeds in the results, not exceptions.
@@ -79,6 +82,20 @@ def evaluate_refs(
         head=results["head"],
         restored=tuple(restored),
     )
+
+
+def base_config(project: Path, base_ref: str, path: Path | None = None) -> Config:
+    """The config committed at ``base_ref`` (see :func:`bot.workspace.config_at`).
+
+    Raises:
+        ConfigError: ``base_ref`` has no config at that path, or it is invalid.
+        WorkspaceError: ``base_ref`` is not a commit.
+    """
+    config = config_at(project, base_ref, path)
+    if config is None:
+        raise ConfigError(f"{base_ref} has no {CONFIG_FILE}: verify measures with the config committed at "
+                          "the base; commit it there first (or pass --base)")
+    return config
 
 
 def _harness_from(workspace: Workspace, base_sha: str, protected: tuple[str, ...]) -> list[str]:

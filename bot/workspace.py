@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import CONFIG_FILE, EditConfig
-from bot.errors import WorkspaceError
+from bot.config import CONFIG_FILE, Config, EditConfig, parse_config
+from bot.errors import ConfigError, WorkspaceError
 from bot.git import git, run_git
 from bot.patch import AppliedPatch, PathPolicy, apply_patch, glob_match
 from bot.process import stop_processes_in
@@ -92,6 +92,31 @@ def project_dir(path: Path) -> Path:
         if candidate == top:
             break
     return top
+
+
+def config_at(project: Path, commit: str, path: Path | None = None) -> Config | None:
+    """The config as committed at ``commit``, read through git, never from the checkout; None if
+    ``commit`` has no config file at that path.
+
+    ``path`` is the config file (default: ``project/.growthhacker.yml``; relative paths are relative
+    to the current directory, as for :func:`bot.config.load_config`); it must lie inside the
+    repository. A pull request's checkout is its own code: its copy of the config (or of the
+    harness) decides nothing; the base commit's does.
+
+    Raises:
+        ConfigError: the file is outside the repository, or invalid at ``commit``.
+        WorkspaceError: ``project`` is not in a git repository, or ``commit`` is not a commit in it.
+    """
+    top = repo_root(project)
+    file = (path if path is not None else project / CONFIG_FILE).resolve()
+    if not file.is_relative_to(top):
+        raise ConfigError(f"the config {file} is outside the repository {top}: name a committed file")
+    relative = file.relative_to(top).as_posix()
+    sha = git(top, "rev-parse", "--verify", f"{commit}^{{commit}}").strip()
+    shown = run_git(top, "cat-file", "blob", f"{sha}:{relative}")
+    if not shown.ok:
+        return None
+    return parse_config(shown.stdout.decode("utf-8", "replace"), source=f"{relative} at {sha[:12]}")
 
 
 def state_dir(repo: Path) -> Path:

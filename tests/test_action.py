@@ -31,10 +31,10 @@ def test_an_event_the_bot_does_not_handle_does_nothing(tmp_path: Path) -> None:
 
 def test_a_mode_that_does_not_fit_the_event_is_an_error(tmp_path: Path) -> None:
     with action_world(tmp_path) as world:
-        result = world.invoke("workflow_dispatch", {"inputs": {}}, "--mode", "verify")
+        result = world.invoke("workflow_dispatch", {"inputs": {}}, "--mode", "measure")
 
         assert result.exit_code == 10
-        assert "mode 'verify' cannot run on a workflow_dispatch event" in result.output
+        assert "mode 'measure' cannot run on a workflow_dispatch event" in result.output
 
 
 @pytest.mark.slow  # building the command agent loads the OPE catalog (imports obp): ~7 s

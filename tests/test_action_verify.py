@@ -3,6 +3,8 @@ pull requests (sticky comment + check run for this repository's PRs, job summary
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,7 @@ def test_a_pull_request_gets_the_sticky_comment_and_a_check_run(tmp_path: Path) 
         run = world.pull_request(number)
 
         assert run.ok, run.output
-        stickies = world.stickies(number)
+        stickies = world.verify_comments(number)
         assert len(stickies) == 1 and f"GrowthHacker verification · `{head[:7]}`" in stickies[0]
         assert [(c["head_sha"], c["conclusion"]) for c in world.fake.check_runs] == [(head, "success")]
         assert float(run.outputs["improvement"]) > 0.3 and run.outputs["pr-number"] == str(number)
@@ -125,3 +127,75 @@ def test_a_fork_pull_request_is_verified_without_writing_back(tmp_path: Path) ->
         assert f"GrowthHacker verification · `{head[:7]}`" in run.summary
         assert [r.method for r in world.fake.requests if r.method != "GET"] == []
         assert world.fake.check_runs == [] and world.fake.statuses == []
+
+
+def test_a_pr_that_flips_the_goal_and_edits_the_harness_is_measured_with_the_bases(tmp_path: Path) -> None:
+    with action_world(tmp_path, guarded_files()) as world:
+        base = world.remote_sha("main")
+        flipped = world.remote_file("main", ".growthhacker.yml").replace("goal: minimize", "goal: maximize")
+        cheat = GUARDED.replace("err = abs(params.SCALE - 0.3) + 0.05 + noise", "err = 0.01")
+        world.push_change("sneaky", {".growthhacker.yml": flipped, "evaluate.py": cheat,
+                                     PARAMS: "SCALE = 2.875\n"})  # err 0.75 → 2.625: 3.5x worse
+        number = world.open_pull("sneaky")
+
+        run = world.pull_request(number)
+
+        assert run.ok, run.output
+        assert world.fake.check_runs[-1]["conclusion"] == "failure"
+        comment = world.verify_comments(number)[0]
+        assert "| err ↓ |" in comment and "❌ regressed" in comment
+        assert re.search(r"err \+2[45]\d\.\d% \(0\.75\d* → 2\.6", comment)
+        assert "`.growthhacker.yml`" in comment and "`evaluate.py`" in comment  # measured at the base's
+        # measure ran the PR's code with a read-only token; report posted from a checkout of the base.
+        assert run["measure"].scopes == {"contents": "read"}
+        assert run["report"].checkout is not None
+        assert git(run["report"].checkout, "rev-parse", "HEAD") == base
+        assert world.fake.writes_by(run["measure"].token) == []
+        assert world.fake.violations == []
+
+
+def test_local_verify_measures_with_the_config_committed_at_the_base(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo", toy_files())
+    git(repo, "checkout", "-q", "-b", "flip")
+    (repo / ".growthhacker.yml").write_text(toy_files()[".growthhacker.yml"].replace("minimize", "maximize"))
+    (repo / PARAMS).write_text("SCALE = 2.875\n")
+    git(repo, "commit", "-q", "-am", "worse, and call it better")
+
+    result = CliRunner().invoke(cli, ["verify", str(repo), "--base", "main", "--head", "flip"])
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"failure: err \+2[45]\d\.\d%", result.output)
+
+
+def test_a_token_that_cannot_write_leaves_the_deltas_in_the_job_summary(tmp_path: Path) -> None:
+    with action_world(tmp_path, guarded_files()) as world:
+        name = "growthhacker-verify.yml"
+        world.workflows[name] = world.workflows[name].replace("pull-requests: write", "pull-requests: read")
+        world.push_change("tune", {PARAMS: "SCALE = 0.6\n"})
+        number = world.open_pull("tune")
+
+        run = world.pull_request(number)
+
+        assert run.ok, run.output
+        assert world.verify_comments(number) == [] and world.fake.check_runs == []
+        assert "| err ↓ |" in run["report"].summary and "Not posted: the token may not write" in run.summary
+        assert world.fake.refused  # GitHub said 403; the check still ends green
+
+
+def test_a_report_refuses_an_artifact_that_is_not_about_this_pull_request(tmp_path: Path) -> None:
+    def forge(job: str, artifacts: Path) -> None:
+        if job == "measure":  # the PR's code rewrites what measure found before it is uploaded
+            manifest = artifacts / "growthhacker" / "manifest.json"
+            data = json.loads(manifest.read_text())
+            manifest.write_text(json.dumps({**data, "head_sha": "f" * 40}))
+
+    with action_world(tmp_path, guarded_files()) as world:
+        world.push_change("tune", {PARAMS: "SCALE = 0.6\n"})
+        number = world.open_pull("tune")
+        world.runner.after_job = forge
+
+        run = world.pull_request(number)
+
+        assert run["measure"].result == "success" and run["report"].result == "failure"
+        assert "not this event's" in run["report"].output and "refused" in run["report"].output
+        assert world.verify_comments(number) == [] and world.fake.check_runs == []

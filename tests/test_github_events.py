@@ -16,6 +16,7 @@ from bot.github.events import (
     PullRequestEvent,
     ScheduleEvent,
     decide_mode,
+    decide_work,
     load_action_context,
     load_event,
     parse_event,
@@ -204,7 +205,7 @@ def test_the_action_context_builds_the_run_url(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "payload", "mode"),
+    ("name", "payload", "work"),
     [
         ("schedule", {}, "optimize"),
         ("workflow_dispatch", {}, "optimize"),
@@ -214,8 +215,8 @@ def test_the_action_context_builds_the_run_url(tmp_path: Path) -> None:
         ("issue_comment", comment_payload(), "command"),
     ],
 )
-def test_each_event_maps_to_its_mode(name: str, payload: dict[str, Any], mode: str) -> None:
-    assert decide_mode(parse_event(name, payload), PREFIX).mode == mode
+def test_each_event_maps_to_its_work(name: str, payload: dict[str, Any], work: str) -> None:
+    assert decide_work(parse_event(name, payload), PREFIX)[0] == work
 
 
 def test_a_closed_pull_request_that_is_not_the_bots_needs_nothing() -> None:
@@ -240,10 +241,15 @@ def test_edited_comments_never_rerun_commands() -> None:
     assert decide_mode(parse_event("issue_comment", payload), PREFIX).mode is None
 
 
-def test_the_verify_mode_input_still_records_outcomes_on_close() -> None:
-    event = parse_event("pull_request", pr_payload("closed"))
+def test_each_job_of_a_pull_request_names_its_part_of_the_work() -> None:
+    event = parse_event("pull_request", pr_payload("opened"))
 
-    assert decide_mode(event, PREFIX, requested="verify").mode == "outcome"
+    assert [decide_mode(event, PREFIX, requested=mode).mode for mode in ("measure", "report")] == [
+        "measure", "report"]
+    with pytest.raises(GitHubError, match="done by the jobs measure → report: set the action's `mode`"):
+        decide_mode(event, PREFIX)
+    with pytest.raises(GitHubError, match="mode 'outcome' cannot run on a pull_request event"):
+        decide_mode(event, PREFIX, requested="outcome")
 
 
 def test_a_mode_input_that_contradicts_the_event_is_refused() -> None:

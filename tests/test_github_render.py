@@ -9,6 +9,7 @@ from bot.errors import GitHubError
 from bot.github.render import (
     BODY_LIMIT,
     STICKY_MARKER,
+    VERIFY_MARKER,
     check_report,
     parse_run_marker,
     pr_body,
@@ -224,7 +225,7 @@ def test_the_verify_comment_compares_base_and_head_of_the_same_job(config: Confi
         result([0.20, 0.22, 0.24]), result([0.10, 0.12, 0.13]), config, base_sha="b" * 40, head_sha="a" * 40
     )
 
-    assert comment.startswith(STICKY_MARKER)
+    assert comment.startswith(VERIFY_MARKER) and STICKY_MARKER not in comment  # its own comment
     assert "`aaaaaaa` vs base `bbbbbbb`" in comment
     assert "same job on the same runner" in comment
     assert "<summary>Per-seed detail</summary>" in comment

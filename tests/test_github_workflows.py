@@ -13,11 +13,25 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.init.workflows import render_workflows
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 TEMPLATES = sorted((ROOT / "bot" / "templates" / "workflows").glob("*.yml"))
+#: What ``growthhacker init --action-ref <this>`` writes is what the linters check: the action pinned
+#: to a commit, as a careful user installs it.
+PINNED_REF = "acme/growthhacker@" + "a" * 40
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The workflows ``growthhacker init`` writes, with the action pinned to a commit."""
+    folder = tmp_path_factory.mktemp("written")
+    for name, text in render_workflows(PINNED_REF).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return sorted(folder.glob("*.yml"))
 
 
 def tool(name: str) -> str:
@@ -53,19 +67,19 @@ def test_the_expected_files_exist() -> None:
     ]
 
 
-def test_actionlint_passes_on_workflows_templates_and_the_local_action() -> None:
+def test_actionlint_passes_on_workflows_templates_and_the_local_action(written: list[Path]) -> None:
     # The dogfood workflow uses `./`, so actionlint also checks action.yml's inputs against it.
-    proc = run(tool("actionlint"), "-no-color", "-oneline", *map(str, WORKFLOWS + TEMPLATES))
+    proc = run(tool("actionlint"), "-no-color", "-oneline", *map(str, WORKFLOWS + written))
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_workflows_and_templates_match_the_github_workflow_schema() -> None:
+def test_workflows_and_templates_match_the_github_workflow_schema(written: list[Path]) -> None:
     proc = run(
         tool("check-jsonschema"),
         "--builtin-schema",
         "vendor.github-workflows",
-        *map(str, WORKFLOWS + TEMPLATES),
+        *map(str, WORKFLOWS + written),
     )
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -77,7 +91,7 @@ def test_action_yml_matches_the_github_action_schema() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_zizmor_reports_no_high_severity_finding() -> None:
+def test_zizmor_reports_no_high_severity_finding(written: list[Path]) -> None:
     proc = run(
         tool("zizmor"),
         "--offline",
@@ -85,7 +99,7 @@ def test_zizmor_reports_no_high_severity_finding() -> None:
         "--format",
         "json",
         str(ACTION),
-        *map(str, WORKFLOWS + TEMPLATES),
+        *map(str, WORKFLOWS + written),
     )
     findings = json.loads(proc.stdout)
 
@@ -141,10 +155,16 @@ def test_the_action_passes_inputs_to_its_scripts_only_through_the_environment() 
     assert set(action["outputs"]) == {"pr-number", "best-metric", "improvement"}
 
 
+def test_every_action_the_action_uses_is_pinned_to_a_commit() -> None:
+    uses = [step["uses"] for step in load(ACTION)["runs"]["steps"] if "uses" in step]
+
+    assert uses and all(re.fullmatch(r"actions/[\w-]+@[0-9a-f]{40}", ref) for ref in uses)
+
+
 def test_the_action_uploads_the_runs_report_and_plot_with_a_pinned_upload_action() -> None:
     steps = load(ACTION)["runs"]["steps"]
 
-    upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact@"))
+    upload = next(step for step in steps if "report.md" in str(step.get("with", {}).get("path")))
     assert re.fullmatch(r"actions/upload-artifact@[0-9a-f]{40}", upload["uses"])
     assert upload["if"] == "always()"
     paths = upload["with"]["path"].splitlines()

@@ -10,13 +10,18 @@ import click
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
 from bot.cli.run import AGENTS, execute_run, show_summary
 from bot.config import CONFIG_FILE
+from bot.github.events import MODES
 from bot.results import RunSummary
 
 
 @click.command()
 @click.argument("repo", type=existing_dir(), default=".")
-@click.option("--mode", type=click.Choice(["optimize", "verify", "command"]), envvar="GROWTHHACKER_MODE",
-              show_envvar=True, help="Default: derived from the event (GITHUB_EVENT_NAME).")
+@click.option("--mode", type=click.Choice(MODES), envvar="GROWTHHACKER_MODE", show_envvar=True,
+              help="The job's part of the event's work (measure, report, …); may be left out only where "
+              "one job does it all.")
+@click.option("--artifact", type=click.Path(file_okay=False, path_type=Path), envvar="GROWTHHACKER_ARTIFACT",
+              show_envvar=True, default=Path("growthhacker-artifact"), show_default=True,
+              help="The artifact a read-only job (measure) writes and the job after it (report) reads.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar="GROWTHHACKER_CONFIG", show_envvar=True, help=f"Config file (default: REPO/{CONFIG_FILE}).")
 @click.option("-n", "--iterations", type=click.IntRange(0, 1000), envvar="GROWTHHACKER_ITERATIONS",
@@ -34,17 +39,17 @@ from bot.results import RunSummary
               envvar="GROWTHHACKER_WRITE_PAUSE", show_envvar=True,
               help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
 @errors_to_exit_codes
-def action(repo: Path, mode: str | None, config_path: Path | None, iterations: int | None,
+def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | None, iterations: int | None,
            agent_name: str | None, agent_command: str | None, bot_login: str | None,
            write_pause: float) -> None:
-    """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and act.
+    """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and do this
+    job's part of its work (--mode).
 
-    Every option can also be set by the environment variable shown with it (action.yml passes its
-    inputs that way).
-
-    schedule / workflow_dispatch: optimize and open a pull request. pull_request: verify base vs
-    head (and record the outcome when a bot PR closes). issue_comment: run a /growthhacker command.
-    Needs GITHUB_REPOSITORY and GITHUB_TOKEN; writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
+    A job that runs repository or candidate code (measure) has a read-only token and hands its result
+    on as one artifact; the job after it (report) checks the artifact and writes, running no
+    repository code. Every option can also be set by the environment variable shown with it
+    (action.yml passes its inputs that way). Needs GITHUB_REPOSITORY and GITHUB_TOKEN; writes
+    GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
     """
     # Imported here: PyGithub and the Action's modules take about a second to import, which no
     # other command needs.
@@ -52,7 +57,8 @@ def action(repo: Path, mode: str | None, config_path: Path | None, iterations: i
     from bot.github.action.session import prepare
 
     prepared = prepare(repo, os.environ, config_path=config_path, requested=mode or "",
-                       eval_environ=eval_environ(os.environ), bot_login=bot_login, pause_s=write_pause)
+                       eval_environ=eval_environ(os.environ), artifact=artifact.resolve(),
+                       bot_login=bot_login, pause_s=write_pause)
     console.print(f"event {prepared.event.kind}: {prepared.decision.reason}")
     if prepared.session is None:
         console.print("nothing to do")

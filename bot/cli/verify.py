@@ -11,7 +11,7 @@ from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing
 from bot.config import CONFIG_FILE, load_config
 from bot.github.render import check_report, goals_of
 from bot.report import deltas_table
-from bot.verify import evaluate_refs
+from bot.verify import base_config, evaluate_refs
 from bot.workspace import project_dir
 
 
@@ -26,11 +26,12 @@ def verify(repo: Path, base_ref: str | None, head_ref: str, config_path: Path | 
     """Evaluate two commits of REPO on the search seeds, one after the other, and print the deltas.
 
     The same check the GitHub Action runs on pull requests: no agent, no secrets in the evaluation,
-    and protected files (the evaluation harness, the config) measured at the base's version.
+    the config as committed at the base, and protected files (the evaluation harness) measured at
+    the base's version.
     """
     root = project_dir(repo)
-    config = load_config(root, config_path)
-    base = base_ref or config.github.base
+    base = base_ref or load_config(root, config_path).github.base
+    config = base_config(root, base, config_path)
     console.print(f"evaluating {base} and {head_ref} on seeds {config.evaluate.seeds.search} …")
     result = evaluate_refs(root, config, base, head_ref, environ=eval_environ(os.environ))
     goals = goals_of(config)

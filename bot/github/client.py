@@ -182,7 +182,7 @@ def github_errors(action: str) -> Iterator[None]:
     try:
         yield
     except GithubException as exc:
-        raise GitHubError(describe_failure(exc, action)) from exc
+        raise GitHubError(describe_failure(exc, action), status=exc.status) from exc
     except requests.RequestException as exc:
         raise GitHubError(
             f"could not reach GitHub while {action}: {exc}; check api_url and the network"

@@ -1,4 +1,4 @@
-"""GitHub Actions events as typed values, and which mode of the bot each one asks for.
+"""GitHub Actions events as typed values, the work each asks for, and the job modes that do it.
 
 ``load_event`` reads ``GITHUB_EVENT_NAME`` and the JSON payload at ``GITHUB_EVENT_PATH``;
 ``parse_event`` turns a payload into one of:
@@ -7,6 +7,9 @@
 - :class:`PullRequestEvent` (opened / synchronize / reopened → verify; closed → outcome);
 - :class:`IssueCommentEvent` (a new comment on a pull request → command);
 - :class:`IgnoredEvent` for anything else, with the reason (the CLI exits 0 and says why).
+
+:func:`decide_mode` checks that the job's ``mode`` input does its part of that work
+(:data:`JOB_MODES`).
 
 Fork pull requests are detected here (``is_fork``): they are verified without secrets and the bot
 never writes back to them.
@@ -18,13 +21,25 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import ActionEnvironmentError
 
-Mode = Literal["optimize", "verify", "command", "outcome"]
+#: What an event asks the bot to do.
+Work = Literal["optimize", "verify", "outcome", "command"]
+#: What one job of a workflow does (the action's ``mode`` input).
+Mode = Literal["optimize", "command", "measure", "report", "outcome"]
+#: The jobs that do each work, in the order a workflow runs them: a job that runs repository or
+#: candidate code never writes (``measure``); the job after it writes and runs none (``report``).
+JOB_MODES: dict[Work, tuple[Mode, ...]] = {
+    "optimize": ("optimize",),
+    "verify": ("measure", "report"),
+    "outcome": ("outcome",),
+    "command": ("command",),
+}
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 class _Event(BaseModel):
@@ -262,52 +277,63 @@ def _issue_comment(payload: Mapping[str, Any]) -> Event:
 
 @dataclass(frozen=True)
 class ModeDecision:
-    """What the bot will do for an event, or None with the reason it does nothing."""
+    """The work an event asks for and the mode this job does of it, or None with the reason there is
+    nothing to do."""
 
+    work: Work | None
     mode: Mode | None
     reason: str
 
 
 def decide_mode(event: Event, branch_prefix: str, requested: str = "") -> ModeDecision:
-    """Which mode ``event`` asks for; ``requested`` (the action's ``mode`` input) must agree if set.
+    """The work ``event`` asks for, and which part of it this job does: ``requested`` (the action's
+    ``mode`` input) must be one of the work's :data:`JOB_MODES`; it may be empty only when the work
+    is one job.
 
     Closed PRs only matter when they are the bot's (their outcome goes to the journal); edits and
     deletions of comments never re-run commands, and comments by bots are ignored (no loops).
 
     Raises:
-        ActionEnvironmentError: ``requested`` is not a mode, or cannot run for this event.
+        ActionEnvironmentError: ``requested`` is not a mode, does not do this event's work, or is missing where
+            the work takes several jobs.
     """
-    decision = _derived_mode(event, branch_prefix)
-    if not requested or decision.mode is None:
-        return decision
-    if requested not in ("optimize", "verify", "command"):
+    work, reason = decide_work(event, branch_prefix)
+    if requested and requested not in MODES:
+        raise ActionEnvironmentError(f"unknown mode {requested!r}: use one of {', '.join(MODES)}")
+    if work is None:
+        return ModeDecision(None, None, reason)
+    modes = JOB_MODES[work]
+    if not requested:
+        if len(modes) > 1:
+            raise ActionEnvironmentError(
+                f"a {event.kind} event is {work} work, done by the jobs {' → '.join(modes)}: set the "
+                "action's `mode` input of each job (the workflows `growthhacker init` writes do)"
+            )
+        return ModeDecision(work, modes[0], reason)
+    if requested not in modes:
         raise ActionEnvironmentError(
-            f"unknown mode {requested!r}: use optimize, verify or command (or leave it empty)"
+            f"mode {requested!r} cannot run on a {event.kind} event (it calls for {work}: "
+            f"{' → '.join(modes)}); remove the `mode` input or trigger the workflow on the matching event"
         )
-    # The verify workflow also receives `closed`; recording the outcome is part of its job.
-    if decision.mode == requested or (requested == "verify" and decision.mode == "outcome"):
-        return decision
-    raise ActionEnvironmentError(
-        f"mode {requested!r} cannot run on a {event.kind} event (it calls for {decision.mode!r}); "
-        "remove the `mode` input or trigger the workflow on the matching event"
-    )
+    return ModeDecision(work, requested, reason)
 
 
-def _derived_mode(event: Event, branch_prefix: str) -> ModeDecision:
+def decide_work(event: Event, branch_prefix: str) -> tuple[Work | None, str]:
+    """The work ``event`` asks for (None when it needs nothing) and why. Raises nothing."""
     if isinstance(event, DispatchEvent | ScheduleEvent):
-        return ModeDecision("optimize", f"{event.kind} event")
+        return "optimize", f"{event.kind} event"
     if isinstance(event, PullRequestEvent):
         if event.action != "closed":
             where = " from a fork (no secrets, no write-back)" if event.is_fork else ""
-            return ModeDecision("verify", f"pull request #{event.number} {event.action}{where}")
+            return "verify", f"pull request #{event.number} {event.action}{where}"
         if event.is_bot_branch(branch_prefix):
             verdict = "merged" if event.merged else "closed"
-            return ModeDecision("outcome", f"bot pull request #{event.number} {verdict}")
-        return ModeDecision(None, f"pull request #{event.number} was closed but is not a GrowthHacker PR")
+            return "outcome", f"bot pull request #{event.number} {verdict}"
+        return None, f"pull request #{event.number} was closed but is not a GrowthHacker PR"
     if isinstance(event, IssueCommentEvent):
         if event.action != "created":
-            return ModeDecision(None, f"comment {event.action}: commands run only when first posted")
+            return None, f"comment {event.action}: commands run only when first posted"
         if event.author_type == "Bot":
-            return ModeDecision(None, f"comment by the bot account {event.author}")
-        return ModeDecision("command", f"comment on pull request #{event.pr_number} by {event.author}")
-    return ModeDecision(None, event.reason)
+            return None, f"comment by the bot account {event.author}"
+        return "command", f"comment on pull request #{event.pr_number} by {event.author}"
+    return None, event.reason

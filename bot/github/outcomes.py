@@ -14,7 +14,7 @@ from typing import Literal
 from bot.github.commands import PREFIX, Command, parse_command
 from bot.github.events import IssueCommentEvent, PullRequestEvent
 from bot.github.publish import CommentInfo, PullInfo
-from bot.github.render import STICKY_MARKER, parse_run_marker
+from bot.github.render import STICKY_MARKER, VERIFY_MARKER, parse_run_marker
 from bot.journal import OutcomeRecorded, now
 from bot.text import strip_controls
 
@@ -94,7 +94,8 @@ def outcomes_of_comments(
     found = []
     for comment in comments:
         text = clean_text(comment.body)
-        if comment.author_type == "Bot" or not text or text.startswith(STICKY_MARKER) or parse_command(text):
+        from_bot = comment.author_type == "Bot" or text.startswith((STICKY_MARKER, VERIFY_MARKER))
+        if from_bot or not text or parse_command(text):
             continue
         found.append(
             OutcomeRecorded(

@@ -22,7 +22,7 @@ from github.PullRequest import PullRequest
 
 from bot.errors import GitHubError
 from bot.github.client import api_message, github_errors
-from bot.github.render import STICKY_MARKER, CheckReport, truncate_body
+from bot.github.render import STICKY_MARKER, VERIFY_MARKER, CheckReport, truncate_body
 
 Reaction = Literal["eyes", "rocket", "confused", "+1", "-1", "hooray"]
 #: ``user.type`` of GitHub accounts that only an app can post as (``github-actions[bot]``, ``<app>[bot]``).
@@ -220,8 +220,9 @@ class Publisher:
                 for c in self.repo.get_issue(number).get_comments()
             ]
 
-    def upsert_sticky_comment(self, number: int, body: str) -> int:
-        """Create or edit in place the one bot comment on PR ``number`` marked by :data:`STICKY_MARKER`.
+    def upsert_sticky_comment(self, number: int, body: str, marker: str = STICKY_MARKER) -> int:
+        """Create or edit in place the one bot comment on PR ``number`` marked by ``marker``
+        (:data:`STICKY_MARKER` for runs, :data:`VERIFY_MARKER` for the verify workflow).
 
         Returns the comment id. Duplicates left by runs racing are deleted (the oldest is kept), both
         before editing and right after posting a new one, and a sticky comment deleted meanwhile is
@@ -230,11 +231,14 @@ class Publisher:
         Raises:
             GitHubError: the API failed.
         """
-        text = body if body.lstrip().startswith(STICKY_MARKER) else f"{STICKY_MARKER}\n{body}"
+        if marker not in (STICKY_MARKER, VERIFY_MARKER):
+            raise ValueError(f"unknown sticky-comment marker {marker!r}")
+        text = body if body.lstrip().startswith(marker) else f"{marker}\n{body}"
         text = truncate_body(text)
         with github_errors(f"updating the GrowthHacker comment on #{number}"):
             issue = self.repo.get_issue(number)
-            stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c)), key=lambda c: c.id)
+            stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c, marker)),
+                              key=lambda c: c.id)
             for duplicate in stickies[1:]:
                 with contextlib.suppress(UnknownObjectException):  # a concurrent run deleted it first
                     duplicate.delete()
@@ -245,7 +249,7 @@ class Publisher:
                 except UnknownObjectException:
                     pass  # deleted since we listed it: fall through and post a fresh one
             posted = issue.create_comment(text)
-            if not self._is_sticky(posted):
+            if not self._is_sticky(posted, marker):
                 author = posted.user.login if posted.user is not None else "?"
                 expected = self.bot_login or "a Bot account"
                 print(
@@ -254,16 +258,16 @@ class Publisher:
                     "(GROWTHHACKER_BOT_LOGIN)",
                     file=sys.stderr,
                 )
-            return self._settle_sticky(issue, posted.id, text)
+            return self._settle_sticky(issue, posted.id, text, marker)
 
-    def _settle_sticky(self, issue: Issue, created: int, text: str) -> int:
+    def _settle_sticky(self, issue: Issue, created: int, text: str, marker: str) -> int:
         """After posting a sticky comment, keep only the oldest if a concurrent run posted one too.
 
         Two runs that listed the PR's comments before either posted would otherwise leave two
         sticky comments. Each keeps the oldest, deletes the rest (already deleted by the other run
         is fine) and writes its text into the one kept, so the last run to finish is what shows.
         """
-        stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c)), key=lambda c: c.id)
+        stickies = sorted((c for c in issue.get_comments() if self._is_sticky(c, marker)), key=lambda c: c.id)
         if len(stickies) <= 1:
             return created
         for duplicate in stickies[1:]:
@@ -274,9 +278,9 @@ class Publisher:
                 stickies[0].edit(text)
         return stickies[0].id
 
-    def _is_sticky(self, comment: IssueComment) -> bool:
-        """True for the bot's own comment carrying :data:`STICKY_MARKER` (see the class docstring)."""
-        if comment.user is None or not (comment.body or "").lstrip().startswith(STICKY_MARKER):
+    def _is_sticky(self, comment: IssueComment, marker: str) -> bool:
+        """True for the bot's own comment starting with ``marker`` (see the class docstring)."""
+        if comment.user is None or not (comment.body or "").lstrip().startswith(marker):
             return False
         if self.bot_login is not None:
             return bool(comment.user.login == self.bot_login)

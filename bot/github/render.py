@@ -21,8 +21,11 @@ from bot.stats import compare, guardrail_regression
 
 #: GitHub rejects issue, PR and comment bodies longer than this many characters.
 BODY_LIMIT = 65536
-#: Marks the one comment per PR the bot edits in place.
+#: Marks the one comment per PR the bot edits in place after a run (optimize, iterate, undo).
 STICKY_MARKER = "<!-- growthhacker:sticky -->"
+#: Marks the one comment per PR the verify workflow edits in place (its own, so a verification never
+#: overwrites a run's richer comment on the same PR).
+VERIFY_MARKER = "<!-- growthhacker:verify -->"
 _RUN_MARKER = re.compile(r"<!-- growthhacker:run=(?P<run>[A-Za-z0-9._-]+) iteration=(?P<it>\d+|none) -->")
 _TITLE_CHARS = 72
 Conclusion = Literal["success", "neutral", "failure"]
@@ -325,7 +328,7 @@ def verify_comment(
     icon = {"success": "⚡", "neutral": "✅", "failure": "❌"}[report.conclusion]
     metric = config.evaluate.objective.metric
     parts = [
-        STICKY_MARKER,
+        VERIFY_MARKER,
         f"### GrowthHacker verification · `{head_sha[:7]}` vs base `{base_sha[:7]}`",
         f"{icon} **{md_escape(report.title)}**",
         report.summary,

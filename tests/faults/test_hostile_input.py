@@ -24,7 +24,7 @@ from bot.agents.base import Agent, Usage
 from bot.agents.coder import LLMCoder
 from bot.agents.llm import Completion, Prompt
 from bot.config import GitHubConfig, load_config
-from bot.github.events import IgnoredEvent, IssueCommentEvent, decide_mode, parse_event
+from bot.github.events import IgnoredEvent, IssueCommentEvent, decide_work, parse_event
 from bot.github.handle import receive_command
 from bot.journal import IterationRecorded, Journal, OutcomeRecorded
 from bot.patch import PathPolicy
@@ -201,7 +201,7 @@ ISSUE_BODIES = [
 def test_an_issue_or_pr_body_never_becomes_a_command(name: str, payload: dict[str, object]) -> None:
     event = parse_event(name, payload)
 
-    decision = decide_mode(event, "growthhacker/")
+    work, reason = decide_work(event, "growthhacker/")
 
-    assert decision.mode in (None, "verify"), decision
-    assert isinstance(event, IgnoredEvent) or decision.reason.endswith("(no secrets, no write-back)")
+    assert work in (None, "verify"), reason
+    assert isinstance(event, IgnoredEvent) or reason.endswith("(no secrets, no write-back)")

@@ -202,9 +202,12 @@ class ActionWorld:
     def stickies(self, number: int) -> list[str]:
         return [c["body"] for c in self.fake.comments_on(number) if "growthhacker:sticky" in c["body"]]
 
+    def verify_comments(self, number: int) -> list[str]:
+        return [c["body"] for c in self.fake.comments_on(number) if "growthhacker:verify" in c["body"]]
+
     def replies(self, number: int) -> list[str]:
         return [c["body"] for c in self.fake.comments_on(number) if c["user"]["login"] == self.fake.bot_login
-                and "growthhacker:sticky" not in c["body"]]
+                and not any(m in c["body"] for m in ("growthhacker:sticky", "growthhacker:verify"))]
 
 
 @contextmanager

@@ -25,7 +25,7 @@ import os
 import shutil
 import subprocess
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,9 @@ class Runner:
     secrets: dict[str, str] = field(default_factory=dict)
     #: Variables every job's environment has (a runner's own environment).
     runner_env: dict[str, str] = field(default_factory=dict)
+    #: Called after each job with its name and the run's artifacts directory: what code that ran in
+    #: the job could have done to the artifact it uploaded (tests tamper with it here).
+    after_job: Callable[[str, Path], None] | None = None
     runs: int = 0
 
 
@@ -219,6 +222,8 @@ def run_workflow(
         name = next(n for n in pending if all(need in results for need in _needs(jobs[n])))
         pending.remove(name)
         results[name] = _run_job(context, workflow, name, jobs[name], results)
+        if runner.after_job is not None and results[name].result != "skipped":
+            runner.after_job(name, run_dir / "artifacts")
     return WorkflowRun(results, run_dir / "artifacts")
 
 
@@ -398,8 +403,10 @@ def _upload(run: JobRun, artifacts: Path, with_: Mapping[str, str], workspace: P
     name = with_["name"]
     target = artifacts / name
     if target.exists():
-        run.log.append(f"upload-artifact: an artifact named {name} already exists (409)")
-        return False
+        if with_.get("overwrite", "false") != "true":
+            run.log.append(f"upload-artifact: an artifact named {name} already exists (409)")
+            return False
+        shutil.rmtree(target)
     found: list[tuple[Path, Path]] = []
     for line in (p.strip() for p in with_["path"].splitlines() if p.strip()):
         path = workspace / line  # an absolute line stays itself

@@ -6,7 +6,7 @@ from bot.errors import ActionEnvironmentError
 from bot.github.action.command import handle_command
 from bot.github.action.optimize import optimize
 from bot.github.action.outcome import record_outcome
-from bot.github.action.pull_check import verify_pull_request
+from bot.github.action.pull_check import measure, report
 from bot.github.action.session import (
     Outputs,
     Prepared,
@@ -31,8 +31,10 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
     result: Outputs
     if mode == "optimize" and isinstance(event, DispatchEvent | ScheduleEvent):
         result = optimize(session, run_loop)
-    elif mode == "verify" and isinstance(event, PullRequestEvent):
-        result = verify_pull_request(session, event)
+    elif mode == "measure" and isinstance(event, PullRequestEvent):
+        result = measure(session, event, session.artifact)
+    elif mode == "report" and isinstance(event, PullRequestEvent):
+        result = report(session, event, session.artifact)
     elif mode == "outcome" and isinstance(event, PullRequestEvent):
         result = record_outcome(session, event)
     elif mode == "command" and isinstance(event, IssueCommentEvent):

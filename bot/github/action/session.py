@@ -17,15 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config, load_config
+from bot.git import git
 from bot.github.client import connect
-from bot.github.events import ActionContext, Event, ModeDecision, decide_mode, load_action_context, load_event
+from bot.github.events import (
+    ActionContext,
+    Event,
+    ModeDecision,
+    PullRequestEvent,
+    decide_mode,
+    load_action_context,
+    load_event,
+)
 from bot.github.git_remote import RemoteGit, remote_url
 from bot.github.journal_branch import JournalBranch, Published, Snapshot, file_url, plot_path
 from bot.github.publish import Publisher
 from bot.journal import JOURNAL_FILE, Journal
 from bot.redact import scrub, secret_values
 from bot.results import RunSummary
-from bot.workspace import project_dir, state_dir
+from bot.workspace import config_at, project_dir, state_dir
 
 #: Runs the inner loop from ``base_ref`` with human ``hints``; returns the summary and run directory.
 #: The CLI binds it to its options; it is the only way a mode gets an agent (verify never calls it).
@@ -63,6 +72,8 @@ class Session:
     eval_environ: Mapping[str, str]
     #: Secret values of the bot's environment, scrubbed from anything posted.
     secrets: tuple[str, ...]
+    #: The directory of the artifact this job writes (read-only modes) or reads (the writing ones).
+    artifact: Path
 
     @property
     def journal_path(self) -> Path:
@@ -95,10 +106,16 @@ def prepare(
     config_path: Path | None,
     requested: str = "",
     eval_environ: Mapping[str, str],
+    artifact: Path,
     bot_login: str | None = None,
     pause_s: float = 1.0,
 ) -> Prepared:
     """Read the Actions environment and the config; decide the mode; connect when there is work.
+
+    The config of a pull-request event is the one committed at the PR's base (fetched if the
+    checkout lacks it), never the checkout's: on ``pull_request`` the checkout is the PR's own merge
+    commit. A PR whose base has no config needs nothing. Other events work from a checkout of the
+    default branch (or, for iterate, of the PR's head) and read the config there.
 
     ``pause_s`` is the pause between GitHub write requests (GitHub's advice against secondary rate
     limits; reads pause a quarter of it).
@@ -112,11 +129,22 @@ def prepare(
     context = load_action_context(environ)
     event = load_event(context)
     root = project_dir(repo)
-    config = load_config(root, config_path)
+    token = environ.get("GITHUB_TOKEN", "")
+    remote = RemoteGit(root, remote_url(context.server_url, context.repository), token)
+    if isinstance(event, PullRequestEvent):
+        if not has_commit(root, event.base_sha):
+            remote.fetch_branch(event.base_ref)
+        found = config_at(root, event.base_sha, config_path)
+        if found is None:
+            reason = (f"the base commit {event.base_sha[:7]} of #{event.number} has no GrowthHacker config: "
+                      "nothing to measure against")
+            return Prepared(event, ModeDecision(None, None, reason), None)
+        config = found
+    else:
+        config = load_config(root, config_path)
     decision = decide_mode(event, config.github.branch_prefix, requested)
     if decision.mode is None:
         return Prepared(event, decision, None)
-    token = environ.get("GITHUB_TOKEN", "")
     gh = connect(token, api_url=context.api_url, seconds_between_writes=pause_s,
                  seconds_between_requests=pause_s / 4)
     session = Session(
@@ -124,11 +152,17 @@ def prepare(
         config=config,
         context=context,
         publisher=Publisher(gh, context.repository, bot_login=bot_login),
-        remote=RemoteGit(root, remote_url(context.server_url, context.repository), token),
+        remote=remote,
         eval_environ=eval_environ,
         secrets=tuple(secret_values(environ)),
+        artifact=artifact,
     )
     return Prepared(event, decision, session)
+
+
+def has_commit(repo: Path, sha: str) -> bool:
+    """True if ``sha`` names a commit ``repo`` has."""
+    return bool(git(repo, "rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}", check=False).strip())
 
 
 @dataclass
