@@ -28,7 +28,7 @@ from bot.journal import (
 from bot.patch import diff_summary
 from bot.results import AttemptStatus, EvalResult, RunSummary
 from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
-from bot.workspace import Workspace, candidate_tag
+from bot.workspace import Workspace, candidate_message
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
 MAX_REPAIRS = 2
@@ -338,12 +338,8 @@ class Loop:
 
     def _commit_winner(self, state: _State, winner: int, improvement: float) -> str:
         record = state.iterations[winner]
-        message = (
-            f"growthhacker: {record.hypothesis[:60]}\n\n"
-            f"Hypothesis: {record.hypothesis}\n"
-            f"{self.objective.metric}: {improvement:+.1%} on held-out seeds "
-            f"{self.config.evaluate.seeds.confirm} {candidate_tag(self.run_id, winner)}\n"
-        )
+        message = candidate_message(record.hypothesis, self.objective.metric, improvement,
+                                    self.config.evaluate.seeds.confirm, self.run_id, winner)
         self.ws.commit_candidate(self.branch, record.diff, message, self.policy)
         self.emit(LoopEvent("committed", f"committed the winner on branch {self.branch}", winner))
         return self.branch

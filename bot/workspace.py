@@ -11,6 +11,7 @@ Layout inside the target repo (all git-ignored by ``.growthhacker/.gitignore``):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,16 @@ def check_run_id(run_id: str) -> str:
 def candidate_tag(run_id: str, iteration: int) -> str:
     """The ``(run <id>, iteration <n>)`` tag a candidate commit message ends with."""
     return f"(run {run_id}, iteration {iteration})"
+
+
+def candidate_message(
+    hypothesis: str, metric: str, improvement: float, seeds: Sequence[int], run_id: str, iteration: int
+) -> str:
+    """The commit message of a winning candidate: hypothesis, held-out delta, and its tag last."""
+    return (
+        f"growthhacker: {hypothesis[:60]}\n\nHypothesis: {hypothesis}\n"
+        f"{metric}: {improvement:+.1%} on held-out seeds {list(seeds)} {candidate_tag(run_id, iteration)}\n"
+    )
 
 
 def parse_candidate_tag(message: str) -> tuple[str, int] | None:

@@ -15,6 +15,7 @@ from bot.cli import cli
 from tests.helpers.action_world import REPOSITORY, action_world
 from tests.helpers.repos import git_repo
 from tests.helpers.toy import EVALUATE, PARAMS, toy_files
+from tests.helpers.workflow_runner import JobRun
 
 # The toy evaluation, but it refuses to run when it can see a secret: a leak fails the evaluation.
 GUARDED = (
@@ -183,8 +184,8 @@ def test_a_token_that_cannot_write_leaves_the_deltas_in_the_job_summary(tmp_path
 
 
 def test_a_report_refuses_an_artifact_that_is_not_about_this_pull_request(tmp_path: Path) -> None:
-    def forge(job: str, artifacts: Path) -> None:
-        if job == "measure":  # the PR's code rewrites what measure found before it is uploaded
+    def forge(job: JobRun, artifacts: Path) -> None:
+        if job.name == "measure":  # the PR's code rewrites what measure found before it is uploaded
             manifest = artifacts / "growthhacker" / "manifest.json"
             data = json.loads(manifest.read_text())
             manifest.write_text(json.dumps({**data, "head_sha": "f" * 40}))

@@ -30,11 +30,12 @@ from bot.errors import ActionEnvironmentError
 #: What an event asks the bot to do.
 Work = Literal["optimize", "verify", "outcome", "command"]
 #: What one job of a workflow does (the action's ``mode`` input).
-Mode = Literal["optimize", "command", "measure", "report", "outcome"]
+Mode = Literal["search", "publish", "command", "measure", "report", "outcome"]
 #: The jobs that do each work, in the order a workflow runs them: a job that runs repository or
-#: candidate code never writes (``measure``); the job after it writes and runs none (``report``).
+#: candidate code never writes (``search``, ``measure``); the job after it writes and runs none
+#: (``publish``, ``report``).
 JOB_MODES: dict[Work, tuple[Mode, ...]] = {
-    "optimize": ("optimize",),
+    "optimize": ("search", "publish"),
     "verify": ("measure", "report"),
     "outcome": ("outcome",),
     "command": ("command",),

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
+from bot.errors import GitHubError
 from bot.github.client import RetryPolicy, connect
+from bot.github.git_remote import RemoteGit
 from bot.github.journal_branch import JOURNAL_BRANCH
 from bot.github.publish import Publisher
 from bot.init.workflows import render_workflows
@@ -177,6 +180,37 @@ class ActionWorld:
             git(seed, *BOT_IDENTITY, "commit", "-q", "-am", message)
         git(seed, "push", "-q", str(self.bare), f"{branch}:refs/heads/{branch}")
         return git(seed, "rev-parse", "HEAD")
+
+    def write_attempts(self, token: str) -> dict[str, int | str]:
+        """What ``token`` gets for every kind of write the bot ever does: the API's status per call,
+        and git's answer to pushing ``main``, the journal branch and a new branch."""
+        sha = self.remote_sha("main")
+        base = f"{self.fake.base_url}/repos/{REPOSITORY}"
+        calls = {
+            "open a pull request": ("POST", "/pulls", {"title": "x", "head": "main", "base": "main"}),
+            "edit a pull request": ("PATCH", "/pulls/1", {"body": "x"}),
+            "comment": ("POST", "/issues/1/comments", {"body": "x"}),
+            "react": ("POST", "/issues/comments/1/reactions", {"content": "eyes"}),
+            "label": ("POST", "/issues/1/labels", {"labels": ["x"]}),
+            "check run": ("POST", "/check-runs", {"name": "x", "head_sha": sha}),
+            "commit status": ("POST", f"/statuses/{sha}", {"state": "success"}),
+        }
+        found: dict[str, int | str] = {}
+        for name, (method, path, body) in calls.items():
+            answer = requests.request(method, base + path, json=body, timeout=30,
+                                      headers={"Authorization": f"token {token}"})
+            found[name] = answer.status_code
+        clone = self.root / f"probe-{len(self.fake.tokens)}"
+        subprocess.run(["git", "clone", "-q", str(self.bare), str(clone)], check=True, capture_output=True)
+        git(clone, "commit", "-q", "--allow-empty", "-m", "written with a stolen token")
+        remote = RemoteGit(clone, f"{self.fake.base_url}/{REPOSITORY}.git", token)
+        for branch in ("main", JOURNAL_BRANCH, "growthhacker/stolen"):
+            try:
+                remote.push_branch(branch)
+                found[f"push {branch}"] = "pushed"
+            except GitHubError as exc:
+                found[f"push {branch}"] = "403" if "403" in str(exc) else str(exc)
+        return found
 
     def remote_sha(self, ref: str) -> str:
         return git(self.bare, "rev-parse", ref)

@@ -118,6 +118,9 @@ class WorkflowRun:
 
     jobs: dict[str, JobRun]
     artifacts: Path
+    #: What a re-run of one of its jobs needs (see :func:`rerun_job`).
+    context: _Context | None = None
+    workflow: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> JobRun:
         return self.jobs[name]
@@ -163,9 +166,9 @@ class Runner:
     secrets: dict[str, str] = field(default_factory=dict)
     #: Variables every job's environment has (a runner's own environment).
     runner_env: dict[str, str] = field(default_factory=dict)
-    #: Called after each job with its name and the run's artifacts directory: what code that ran in
-    #: the job could have done to the artifact it uploaded (tests tamper with it here).
-    after_job: Callable[[str, Path], None] | None = None
+    #: Called after each job that ran with the job and the run's artifacts directory: what code that
+    #: ran in the job could have done with its token, or to the artifact it uploaded.
+    after_job: Callable[[JobRun, Path], None] | None = None
     runs: int = 0
 
 
@@ -179,13 +182,14 @@ class _Context:
     run_id: str
     run_dir: Path
     fork: bool
+    attempt: int = 1
 
     def github(self, job: str, token: str, workspace: Path) -> dict[str, Any]:
         fake = self.runner.fake
         return {
             "event": self.payload, "event_name": self.event_name, "repository": self.runner.repository,
             "repository_owner": self.runner.repository.split("/")[0], "sha": self.sha, "ref": self.ref,
-            "token": token, "job": job, "run_id": self.run_id, "run_attempt": "1",
+            "token": token, "job": job, "run_id": self.run_id, "run_attempt": str(self.attempt),
             "server_url": fake.base_url, "api_url": fake.base_url, "workspace": str(workspace),
             "actor": _login(self.payload.get("sender")),
         }
@@ -223,8 +227,21 @@ def run_workflow(
         pending.remove(name)
         results[name] = _run_job(context, workflow, name, jobs[name], results)
         if runner.after_job is not None and results[name].result != "skipped":
-            runner.after_job(name, run_dir / "artifacts")
-    return WorkflowRun(results, run_dir / "artifacts")
+            runner.after_job(results[name], run_dir / "artifacts")
+    return WorkflowRun(results, run_dir / "artifacts", context, workflow)
+
+
+def rerun_job(previous: WorkflowRun, name: str) -> JobRun:
+    """Run job ``name`` of ``previous`` again, as "Re-run job" does on GitHub: the same workflow run
+    (its id, event, commit and the artifacts as they are now), the results of its needs as they were.
+    """
+    assert previous.context is not None
+    context = previous.context
+    context.attempt += 1
+    job = previous.workflow["jobs"][name]
+    rerun = _run_job(context, previous.workflow, name, job, previous.jobs, f"{name}-attempt{context.attempt}")
+    previous.jobs[name] = rerun
+    return rerun
 
 
 def _needs(job: Mapping[str, Any]) -> list[str]:
@@ -254,11 +271,11 @@ def _event_context(runner: Runner, event_name: str, payload: dict[str, Any], run
 
 
 def _run_job(context: _Context, workflow: Mapping[str, Any], name: str, job: Mapping[str, Any],
-             done: Mapping[str, JobRun]) -> JobRun:
+             done: Mapping[str, JobRun], folder: str | None = None) -> JobRun:
     needs = {n: {"result": done[n].result, "outputs": done[n].outputs} for n in _needs(job)}
     status = Status(success=all(n["result"] == "success" for n in needs.values()),
                     failure=any(n["result"] == "failure" for n in needs.values()))
-    home = context.run_dir / name
+    home = context.run_dir / (folder or name)
     workspace, temp = home / "workspace", home / "temp"
     workspace.mkdir(parents=True)
     temp.mkdir()
@@ -297,7 +314,8 @@ def _job_env(context: _Context, job: str, workspace: Path, temp: Path) -> dict[s
         "GITHUB_ACTIONS": "true", "CI": "true",
         "GITHUB_EVENT_NAME": context.event_name, "GITHUB_EVENT_PATH": str(event_path),
         "GITHUB_REPOSITORY": context.runner.repository, "GITHUB_API_URL": fake.base_url,
-        "GITHUB_SERVER_URL": fake.base_url, "GITHUB_RUN_ID": context.run_id, "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_SERVER_URL": fake.base_url, "GITHUB_RUN_ID": context.run_id,
+        "GITHUB_RUN_ATTEMPT": str(context.attempt),
         "GITHUB_JOB": job, "GITHUB_SHA": context.sha, "GITHUB_REF": context.ref,
         "GITHUB_WORKSPACE": str(workspace), "RUNNER_TEMP": str(temp),
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from bot.errors import ActionEnvironmentError
+from bot.git import git
 from bot.github.action.command import handle_command
-from bot.github.action.optimize import optimize
 from bot.github.action.outcome import record_outcome
+from bot.github.action.propose import publish_optimize
 from bot.github.action.pull_check import measure, report
+from bot.github.action.search import search
 from bot.github.action.session import (
     Outputs,
     Prepared,
@@ -29,8 +31,12 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
     if session is None or mode is None:
         return outputs()
     result: Outputs
-    if mode == "optimize" and isinstance(event, DispatchEvent | ScheduleEvent):
-        result = optimize(session, run_loop)
+    if mode == "search" and isinstance(event, DispatchEvent | ScheduleEvent):
+        fetched = session.remote.fetch_branch(session.config.github.base)
+        base = git(session.repo, "rev-parse", f"{fetched}^{{commit}}").strip()
+        result = search(session, run_loop, kind="optimize", base=base, hints=[])
+    elif mode == "publish" and isinstance(event, DispatchEvent | ScheduleEvent):
+        result = publish_optimize(session)
     elif mode == "measure" and isinstance(event, PullRequestEvent):
         result = measure(session, event, session.artifact)
     elif mode == "report" and isinstance(event, PullRequestEvent):

@@ -74,6 +74,9 @@ class Session:
     secrets: tuple[str, ...]
     #: The directory of the artifact this job writes (read-only modes) or reads (the writing ones).
     artifact: Path
+    #: The config file given with ``--config`` (None: the project's ``.growthhacker.yml``), for
+    #: reading it at other commits.
+    config_file: Path | None = None
 
     @property
     def journal_path(self) -> Path:
@@ -156,6 +159,7 @@ def prepare(
         eval_environ=eval_environ,
         secrets=tuple(secret_values(environ)),
         artifact=artifact,
+        config_file=config_path,
     )
     return Prepared(event, decision, session)
 

@@ -1,0 +1,121 @@
+"""The publish job: the search job's proposal, checked, becomes a branch, a pull request, the sticky
+comment, a check run and the run's journal records.
+
+It runs no repository code: it reads the config committed at the proposal's base through git,
+applies the diff with the patch engine in a private worktree (nothing of it runs), commits it as the
+bot, and writes through the API and git. Nothing is written before every check has passed: the
+artifact (:func:`~bot.github.action.proposal.read_proposal`), the base (a commit of the base
+branch), the winner judged again under the base's config, and the diff applied to the base within
+that config's editable paths. A run without a proposal (no candidate, or a search that failed) only
+adds its records to the journal branch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Config
+from bot.errors import ArtifactError, PatchError
+from bot.git import run_git
+from bot.github.action.proposal import Proposal, check_winner, read_proposal
+from bot.github.action.session import Outputs, Session, journal_synced, outputs, plot_url
+from bot.github.journal_branch import plot_path
+from bot.github.render import check_report, pr_body, pr_title, run_comment
+from bot.github.step_files import append_step_summary
+from bot.report import render_markdown
+from bot.workspace import Workspace, candidate_message, config_at
+
+
+def base_config(session: Session, base: str) -> Config:
+    """The config committed at ``base``, which decides what a proposal may change.
+
+    Raises:
+        ArtifactError: ``base`` has no config.
+        ConfigError: it is invalid.
+    """
+    config = config_at(session.repo, base, session.config_file)
+    if config is None:
+        raise ArtifactError(f"the artifact's base {base[:12]} has no GrowthHacker config: refused")
+    return config
+
+
+def commit_proposal(session: Session, proposal: Proposal, config: Config, gain: float, branch: str) -> str:
+    """Commit the proposal's diff on top of its base as the local ``branch``; returns the commit.
+
+    The diff goes through the patch engine with the path policy of ``config``: a path outside its
+    editable paths, a protected path, a symlink, binary content or a mode change refuses it.
+
+    Raises:
+        ArtifactError: the diff is refused or does not apply to the base.
+    """
+    summary, base = proposal.summary, proposal.manifest.base_sha
+    assert summary is not None and summary.best is not None
+    best = summary.best
+    message = candidate_message(best.hypothesis, config.evaluate.objective.metric, gain,
+                                config.evaluate.seeds.confirm, summary.run_id, best.iteration)
+    workspace = Workspace.open(session.repo, f"publish-{summary.run_id}", base)
+    try:
+        return workspace.commit_candidate(branch, proposal.diff, message, workspace.policy(config.edit))
+    except PatchError as exc:
+        raise ArtifactError(f"the artifact's diff does not go onto its base {base[:12]}: {exc}: "
+                            "refused") from exc
+    finally:
+        workspace.remove()
+
+
+def is_ancestor(repo: Path, commit: str, of: str) -> bool:
+    """True if ``commit`` is ``of`` or in its history (False if either is unknown)."""
+    return run_git(repo, "merge-base", "--is-ancestor", commit, of).ok
+
+
+def publish_optimize(session: Session) -> Outputs:
+    """Publish an optimize run: its records to the journal branch, and a proposal as a pull request
+    from ``<branch_prefix><run-id>`` into ``github.base`` with the sticky comment and a check run.
+
+    Returns the step outputs.
+
+    Raises:
+        ArtifactError: the artifact is refused (then nothing is written).
+        GitHubError: git or the API failed.
+    """
+    config, context = session.config, session.context
+    prefix, base_branch = config.github.branch_prefix, config.github.base
+    proposal = read_proposal(session.artifact, kind="optimize", repository=context.repository,
+                             workflow_run=context.run_id, branch_prefix=prefix)
+    base = proposal.manifest.base_sha
+    tip = session.remote.fetch_branch(base_branch)
+    if not is_ancestor(session.repo, base, tip):
+        raise ArtifactError(f"the artifact's base {base[:12]} is not a commit of {base_branch}: refused")
+    summary = proposal.summary
+    trusted = base_config(session, base) if proposal.proposed else None
+    head, gain = None, 0.0
+    if trusted is not None and summary is not None:
+        gain = check_winner(proposal, trusted)
+        head = commit_proposal(session, proposal, trusted, gain, f"{prefix}{summary.run_id}")
+    # Every check passed: from here on the job writes.
+    with journal_synced(session) as sync:
+        sync.journal.merge(proposal.lines)
+        if head is not None and summary is not None and proposal.plot is not None:
+            sync.attach(plot_path(summary.run_id), proposal.plot)
+    if head is None or trusted is None or summary is None:
+        why = proposal.manifest.reason or "no candidate"
+        note = f"Nothing to publish: {why}" if summary is None else render_markdown(summary, plot_name=None)
+        append_step_summary(context.step_summary, f"Recorded in the journal branch.\n\n{note}")
+        print(f"nothing to propose ({why}); the run's records are on the journal branch")
+        return outputs()
+    best = summary.best
+    assert best is not None and best.confirm is not None and summary.baseline_confirm is not None
+    branch = f"{prefix}{summary.run_id}"
+    plot = plot_url(session, summary.run_id) if proposal.plot is not None else None
+    pushed = session.remote.push_branch(branch, source=head)
+    pull = session.publisher.ensure_pull_request(
+        head=branch, base=base_branch, title=pr_title(summary),
+        body=pr_body(summary, run_url=context.run_url, plot_url=plot), labels=list(config.github.labels),
+    )
+    comment = run_comment(summary, run_url=context.run_url, plot_url=plot)
+    session.publisher.upsert_sticky_comment(pull.number, comment)
+    check = check_report(summary.baseline_confirm, best.confirm, trusted)
+    session.publisher.publish_check(pushed, check, details_url=context.run_url)
+    verb = "opened" if pull.created else "updated"
+    append_step_summary(context.step_summary, f"Pull request {verb}: {pull.url}")
+    return outputs(pull.number, best.confirm.mean(trusted.evaluate.objective.metric), gain)
