@@ -120,10 +120,10 @@ def test_exit_code_9_github_refuses_the_token(tmp_path: Path) -> None:
         number = world.open_pull("growthhacker/manual")
         world.fake.fail_next("POST", r"/reactions$", 401, message="Bad credentials")
 
-        job = world.run("issue_comment", world.comment(number, "/growthhacker status", "alice"), agent=False)
+        run, _ = world.command(number, "/growthhacker status", "alice")
 
-        assert job.result.exit_code == 9
-        assert "GitHub rejected the token (401)" in job.result.output
+        assert [job.exit_code for job in run.jobs.values() if job.cli is not None] == [9]
+        assert "GitHub rejected the token (401)" in run.output
 
 
 def test_exit_code_10_the_action_outside_github_actions(make_repo) -> None:  # type: ignore[no-untyped-def]

@@ -246,9 +246,9 @@ def test_each_job_of_a_pull_request_names_its_part_of_the_work() -> None:
 
     assert [decide_mode(event, PREFIX, requested=mode).mode for mode in ("measure", "report")] == [
         "measure", "report"]
-    with pytest.raises(GitHubError, match="done by the jobs measure → report: set the action's `mode`"):
+    with pytest.raises(ActionEnvironmentError, match="done by the jobs measure → report: set the action"):
         decide_mode(event, PREFIX)
-    with pytest.raises(GitHubError, match="mode 'outcome' cannot run on a pull_request event"):
+    with pytest.raises(ActionEnvironmentError, match="mode 'outcome' cannot run on a pull_request event"):
         decide_mode(event, PREFIX, requested="outcome")
 
 

@@ -23,7 +23,8 @@ from bot.results import RunSummary
               show_envvar=True, default=Path("growthhacker-artifact"), show_default=True,
               help="The artifact a read-only job (measure) writes and the job after it (report) reads.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="GROWTHHACKER_CONFIG", show_envvar=True, help=f"Config file (default: REPO/{CONFIG_FILE}).")
+              envvar="GROWTHHACKER_CONFIG", show_envvar=True,
+              help=f"Config file (default: REPO/{CONFIG_FILE}).")
 @click.option("-n", "--iterations", type=click.IntRange(0, 1000), envvar="GROWTHHACKER_ITERATIONS",
               show_envvar=True, help="Override loop.iterations.")
 @click.option("--agent", "agent_name", type=AGENTS, envvar="GROWTHHACKER_AGENT", show_envvar=True,

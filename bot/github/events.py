@@ -295,8 +295,8 @@ def decide_mode(event: Event, branch_prefix: str, requested: str = "") -> ModeDe
     deletions of comments never re-run commands, and comments by bots are ignored (no loops).
 
     Raises:
-        ActionEnvironmentError: ``requested`` is not a mode, does not do this event's work, or is missing where
-            the work takes several jobs.
+        ActionEnvironmentError: ``requested`` is not a mode, does not do this event's work, or is
+            missing where the work takes several jobs.
     """
     work, reason = decide_work(event, branch_prefix)
     if requested and requested not in MODES:
