@@ -118,3 +118,35 @@ def test_a_publish_job_refuses_a_tampered_artifact_and_writes_nothing(tmp_path: 
         assert refs(world) == before[0]  # no branch, no journal commit, nothing pushed
         assert world.fake.requests == [r for r in world.fake.requests if r.method == "GET"]
         assert world.fake.violations == []
+
+
+def test_an_iterate_run_is_pushed_by_the_publish_job_while_the_search_token_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    attempts: dict[str, dict[str, int | str]] = {}
+    with action_world(tmp_path) as world:
+        world.fake.set_role("alice", "write")
+        world.runner.secrets["ANTHROPIC_API_KEY"] = "sk-ant-canary-0123456789"
+        assert world.dispatch().ok
+        first_head = world.fake.pull(1)["head"]["sha"]
+
+        def steal(job: JobRun, _: Path) -> None:
+            if job.name == "search":
+                attempts["search"] = world.write_attempts(job.env["GITHUB_TOKEN"])
+
+        world.runner.after_job = steal
+        run, command = world.command(1, "/growthhacker iterate try self-normalized weights", "alice")
+
+        assert run.ok, run.output
+        assert run.ran() == ["receive", "search", "publish"]
+        assert attempts["search"] == REFUSED
+        assert {r.status for r in world.fake.writes_by(run["search"].token)} == {403}
+        new_head = world.fake.pull(1)["head"]["sha"]
+        assert git(world.bare, "rev-parse", f"{new_head}^") == first_head
+        pushes = [r for r in world.fake.requests if r.path.endswith("/git-receive-pack") and r.status == 200]
+        assert {r.token for r in pushes} >= {run["publish"].token}
+        assert run["search"].token not in {r.token for r in pushes}  # receive pushed the command's record
+        assert world.fake.reactions_on(command["comment"]["id"]) == ["eyes", "rocket"]
+        assert [name for name, job in run.jobs.items() if job.env.get("ANTHROPIC_API_KEY")] == ["search"]
+        assert run["search"].scopes == {"contents": "read"}
+        assert world.fake.violations == []

@@ -253,8 +253,8 @@ def test_each_job_of_a_pull_request_names_its_part_of_the_work() -> None:
 
 
 def test_a_mode_input_that_contradicts_the_event_is_refused() -> None:
-    with pytest.raises(ActionEnvironmentError, match="mode 'command' cannot run on a schedule event"):
-        decide_mode(ScheduleEvent(), PREFIX, requested="command")
+    with pytest.raises(ActionEnvironmentError, match="mode 'receive' cannot run on a schedule event"):
+        decide_mode(ScheduleEvent(), PREFIX, requested="receive")
 
 
 def test_an_unknown_mode_input_is_refused() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import GitHubConfig, parse_config
-from bot.github.events import IssueCommentEvent, PullRequestEvent, decide_mode, parse_event
+from bot.github.events import IssueCommentEvent, PullRequestEvent, decide_mode, decide_work, parse_event
 from bot.github.git_remote import RemoteGit
 from bot.github.handle import finish_command, receive_command
 from bot.github.outcomes import outcome_of_closed
@@ -72,7 +72,7 @@ def comment_event(world: World, number: int, body: str, login: str) -> IssueComm
     }
     event = parse_event("issue_comment", payload)
     assert isinstance(event, IssueCommentEvent)
-    assert decide_mode(event, GITHUB.branch_prefix).mode == "command"
+    assert decide_work(event, GITHUB.branch_prefix)[0] == "command"
     return event
 
 
@@ -85,7 +85,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
     with github_world(tmp_path) as world:
         world.fake.set_role("alice", "write")
         publish = world.publisher
-        assert decide_mode(parse_event("workflow_dispatch", {}), GITHUB.branch_prefix).mode == "optimize"
+        assert decide_work(parse_event("workflow_dispatch", {}), GITHUB.branch_prefix)[0] == "optimize"
 
         # optimize: the loop's winner, committed on the run branch, is pushed and proposed.
         base = git(world.work, "rev-parse", "main")
@@ -164,7 +164,7 @@ def test_an_outer_loop_round_on_github(tmp_path: Path) -> None:
         world.fake.close_pull(pr.number, by="alice")
         closed = parse_event("pull_request", world.fake.webhook_payload(pr.number, "closed"))
         assert isinstance(closed, PullRequestEvent)
-        assert decide_mode(closed, GITHUB.branch_prefix).mode == "outcome"
+        assert decide_mode(closed, GITHUB.branch_prefix).mode == "outcome"  # one job: no mode input needed
         outcome = outcome_of_closed(closed, GITHUB.branch_prefix)
         assert outcome is not None
         journal.append(outcome)

@@ -17,11 +17,11 @@ from bot.results import RunSummary
 @click.command()
 @click.argument("repo", type=existing_dir(), default=".")
 @click.option("--mode", type=click.Choice(MODES), envvar="GROWTHHACKER_MODE", show_envvar=True,
-              help="The job's part of the event's work (measure, report, …); may be left out only where "
-              "one job does it all.")
+              help="The job's part of the event's work (search, publish, measure, report, receive, …); may "
+              "be left out only where one job does it all (outcome).")
 @click.option("--artifact", type=click.Path(file_okay=False, path_type=Path), envvar="GROWTHHACKER_ARTIFACT",
               show_envvar=True, default=Path("growthhacker-artifact"), show_default=True,
-              help="The artifact a read-only job (measure) writes and the job after it (report) reads.")
+              help="The artifact a read-only job (search, measure) writes and the job after it reads.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               envvar="GROWTHHACKER_CONFIG", show_envvar=True,
               help=f"Config file (default: REPO/{CONFIG_FILE}).")
@@ -46,9 +46,9 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
     """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and do this
     job's part of its work (--mode).
 
-    A job that runs repository or candidate code (measure) has a read-only token and hands its result
-    on as one artifact; the job after it (report) checks the artifact and writes, running no
-    repository code. Every option can also be set by the environment variable shown with it
+    A job that runs repository or candidate code (search, measure) has a read-only token and hands its
+    result on as one artifact; the job after it (publish, report) checks the artifact and writes,
+    running no repository code. Every option can also be set by the environment variable shown with it
     (action.yml passes its inputs that way). Needs GITHUB_REPOSITORY and GITHUB_TOKEN; writes
     GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
     """

@@ -30,15 +30,16 @@ from bot.errors import ActionEnvironmentError
 #: What an event asks the bot to do.
 Work = Literal["optimize", "verify", "outcome", "command"]
 #: What one job of a workflow does (the action's ``mode`` input).
-Mode = Literal["search", "publish", "command", "measure", "report", "outcome"]
+Mode = Literal["search", "publish", "measure", "report", "outcome", "receive", "undo"]
 #: The jobs that do each work, in the order a workflow runs them: a job that runs repository or
 #: candidate code never writes (``search``, ``measure``); the job after it writes and runs none
-#: (``publish``, ``report``).
+#: (``publish``, ``report``). A command is received first (``receive``); ``iterate`` then searches
+#: and publishes, ``undo`` has a job of its own.
 JOB_MODES: dict[Work, tuple[Mode, ...]] = {
     "optimize": ("search", "publish"),
     "verify": ("measure", "report"),
     "outcome": ("outcome",),
-    "command": ("command",),
+    "command": ("receive", "undo", "search", "publish"),
 }
 MODES: tuple[Mode, ...] = get_args(Mode)
 

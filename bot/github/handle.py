@@ -69,9 +69,9 @@ def receive_command(
         publisher.reply(number, status_text(pull, config))
         publisher.react(number, event.comment_id, "rocket")
         return CommandReceipt(command, pull, None, needs_work=False)
-    problem = _not_actionable(pull, config)
+    problem = not_actionable(pull, config)
     if problem is None and command.verb == "iterate" and pull.stopped:
-        problem = f"runs on this PR were stopped; remove the `{STOP_LABEL}` label to allow them again"
+        problem = stopped_text()
     if problem is not None:
         _refuse(publisher, event, f"@{event.author} I cannot `{command.verb}` here: {problem}.")
         return None
@@ -112,13 +112,20 @@ def status_text(pull: PullInfo, config: GitHubConfig) -> str:
     )
 
 
-def _not_actionable(pull: PullInfo, config: GitHubConfig) -> str | None:
+def not_actionable(pull: PullInfo, config: GitHubConfig) -> str | None:
+    """Why a command that changes a PR cannot act on ``pull`` (a fork, a human branch, not open), or
+    None when it can."""
     if pull.is_fork or not pull.head_ref.startswith(config.branch_prefix):
         prefix = config.branch_prefix
         return f"commands that change a PR only work on GrowthHacker PRs (branches `{prefix}…` here)"
     if pull.state != "open":
         return "this PR is no longer open"
     return None
+
+
+def stopped_text() -> str:
+    """Why ``iterate`` does not run on a PR stopped with ``/growthhacker stop``."""
+    return f"runs on this PR were stopped; remove the `{STOP_LABEL}` label to allow them again"
 
 
 def _refuse(publisher: Publisher, event: IssueCommentEvent, message: str) -> None:

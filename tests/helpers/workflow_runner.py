@@ -107,7 +107,8 @@ class JobRun:
     def error(self) -> str:
         """The traceback of an unexpected exception in the bot, and the runner's notes ("" if none)."""
         notes = "".join(f"[runner] {line}\n" for line in self.log)
-        if self.cli is None or self.cli.exc_info is None or isinstance(self.cli.exception, SystemExit):
+        if self.cli is None or self.cli.exc_info is None or self.cli.exception is None or isinstance(
+                self.cli.exception, SystemExit):
             return notes
         return notes + "".join(traceback.format_exception(*self.cli.exc_info))
 

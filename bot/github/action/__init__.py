@@ -1,20 +1,30 @@
-"""``growthhacker action``: one GitHub Actions event in, the matching mode of the bot out.
+"""``growthhacker action``: one job of a GitHub workflow, doing its part of an event's work.
 
-=========  =================================  ==============================================================
-mode       event                              what happens
-=========  =================================  ==============================================================
-optimize   ``schedule``, ``workflow_dispatch``  loop from the base branch → winner branch pushed → PR opened
-                                              or updated → sticky comment → check run → outputs + summary
-verify     ``pull_request`` (not closed)      base and head evaluated in this job → job summary; sticky
-                                              comment + check run only for PRs from this repository
-command    ``issue_comment`` on a PR          ``/growthhacker`` iterate / undo / stop / status / help
-outcome    a bot PR closed or merged          the human verdict and review comments → journal branch
-=========  =================================  ==============================================================
+Safe outputs: a job that runs repository or candidate code may only read, and hands its result on
+as one artifact (:mod:`.artifact`); the job after it runs none, checks the artifact, and writes.
+
+=======  ============================  ======  ===========================================================
+mode     event                         token   what the job does
+=======  ============================  ======  ===========================================================
+search   ``schedule``,                 read    the loop from ``github.base`` (optimize) or from the PR's
+         ``workflow_dispatch``;                head with the command's hint (iterate), with the LLM key →
+         ``issue_comment`` (iterate)           artifact: the run's records, winning diff, report, plot
+publish  the same                      write   artifact checked (:mod:`.proposal`) → branch pushed, PR
+                                               opened / commit on the PR → comment, check run, journal
+measure  ``pull_request``              read    base and head evaluated with the base's config and harness
+                                               → artifact: the results
+report   ``pull_request``              write   artifact checked → verify comment + check run (job summary
+                                               only for forks and tokens that cannot write)
+outcome  a bot PR closed or merged     write   the verdict and authorised reviewers' comments → journal
+receive  ``issue_comment``             write   👀, permission, help / status / stop; records the command;
+                                               outputs which job works on it (iterate, undo)
+undo     ``issue_comment`` (undo)      write   the bot's last commit reverted on top of the branch
+=======  ============================  ======  ===========================================================
 
 Every mode takes its collaborators as arguments (:class:`~bot.github.action.session.Session`, and the
-:data:`~bot.github.action.session.RunLoop` the CLI binds to its options); only optimize and iterate ever call
-the loop, so verify and outcome never build an agent. The journal branch is fetched before and pushed
-after every mode that adds records.
+:data:`~bot.github.action.session.RunLoop` the CLI binds to its options); only search calls the loop,
+so no other job builds an agent. The journal branch is read by search and written by the jobs that
+write.
 """
 
 from __future__ import annotations

@@ -1,15 +1,21 @@
-"""Slash commands that change a bot pull request: ``iterate`` (more iterations from the PR's head) and
-``undo`` (revert the bot's last commit). Both build on top of the branch and never force-push.
+"""Slash commands, in the jobs of the command workflow.
 
-Receiving the command (👀, the permission check, help/status/stop, refusals) is
-:func:`bot.github.handle.receive_command`; this module does the work that needs the loop or git, then
-reports with :func:`bot.github.handle.finish_command` (🚀 when something was pushed, 😕 otherwise).
-The hint of ``iterate`` reaches the Analyzer only as quoted data (``AnalyzerContext.hints``).
+``receive`` (a write job that runs no repository code) acknowledges the comment, checks the
+commenter's permission and does everything that needs neither the loop nor a push (help, status,
+stop, refusals; see :func:`bot.github.handle.receive_command`); it records the command in the
+journal and tells the workflow, through its outputs ``work`` and ``head-sha``, which job runs next:
 
-The PR description always names the candidate at the head of the branch (its hidden run marker is
-what a merge or close is credited to, see :mod:`bot.github.outcomes`): ``iterate`` rewrites it for
-the new commit, and ``undo`` rewrites it for the bot commit that is the newest again (read from the
-``(run <id>, iteration <n>)`` line the loop writes into every candidate commit message).
+- ``iterate`` runs the loop in the read-only ``search`` job from the PR's head (the hint reaches the
+  Analyzer only as quoted data) and the ``publish`` job commits its proposal on top of the branch
+  (:func:`bot.github.action.propose.publish_iterate`);
+- ``undo`` runs in its own write job (:func:`undo`): it reverts the bot's last commit with a new
+  commit on top, which runs no repository code either.
+
+Both build on top of the branch and never force-push. The PR description always names the candidate
+at the head of the branch (its hidden run marker is what a merge or close is credited to, see
+:mod:`bot.github.outcomes`): ``iterate`` rewrites it for the new commit, and ``undo`` for the bot
+commit that is the newest again (read from the ``(run <id>, iteration <n>)`` line the loop writes
+into every candidate commit message).
 """
 
 from __future__ import annotations
@@ -18,114 +24,76 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import GrowthHackerError, JournalError, WorkspaceError
+from bot.errors import ActionEnvironmentError, GitHubError, GrowthHackerError, JournalError, WorkspaceError
 from bot.git import git
 from bot.github.action.session import (
     JournalSync,
     Outputs,
-    RunLoop,
     Session,
+    is_ancestor,
     journal_synced,
     outputs,
     plot_url,
-    publish_plot,
 )
+from bot.github.commands import ensure_permission, parse_command
 from bot.github.events import IssueCommentEvent
-from bot.github.handle import finish_command, receive_command
+from bot.github.handle import finish_command, not_actionable, receive_command
 from bot.github.journal_branch import plot_path
 from bot.github.outcomes import run_of
 from bot.github.publish import PullInfo
-from bot.github.render import check_report, pr_body, replace_run_marker, run_comment
+from bot.github.render import pr_body, replace_run_marker, run_comment
 from bot.report import md_escape
-from bot.selection import judge_confirmation
 from bot.workspace import BOT_EMAIL, BOT_IDENTITY, Workspace, parse_candidate_tag
 
 _REVERTS = "This reverts commit "
-#: The run a candidate commit came from, as :mod:`bot.loop` writes it in the commit message.
 
 
-@dataclass(frozen=True)
-class Done:
-    """The result of a command's work: whether something was pushed, the reply, the step outputs."""
+def receive(session: Session, event: IssueCommentEvent) -> Outputs:
+    """Receive the ``/growthhacker`` command in ``event``; record it; say which job works on it.
 
-    ok: bool
-    message: str
-    outputs: Outputs
-
-
-def handle_command(session: Session, event: IssueCommentEvent, run_loop: RunLoop) -> Outputs:
-    """Run the ``/growthhacker`` command in ``event`` and reply on the PR.
-
-    The command and its outcome go to the journal branch. A failure is replied (😕) and re-raised.
-    Returns the step outputs.
+    Returns the step outputs plus ``work`` (``iterate``, ``undo`` or empty) and ``head-sha`` (the
+    head of the PR's branch the work starts from).
 
     Raises:
-        GrowthHackerError: the work failed (after replying), or GitHub could not be reached.
+        GitHubError: GitHub could not be reached, the PR's branch is gone (replied first), or the
+            journal branch cannot be written.
     """
     publisher = session.publisher
     receipt = receive_command(publisher, event, session.config.github)
-    if receipt is None or (receipt.outcome is None and not receipt.needs_work):
-        return outputs(pr_number=event.pr_number)
-    replied = False
-    try:
+    result = {**outputs(pr_number=event.pr_number), "work": "", "head-sha": ""}
+    if receipt is None:
+        return result
+    if receipt.outcome is not None:
         with journal_synced(session) as sync:
-            if receipt.outcome is not None:
-                sync.journal.append(receipt.outcome)
-            if not receipt.needs_work or receipt.pull is None:
-                return outputs(pr_number=event.pr_number)
-            if receipt.command.verb == "iterate":
-                done = iterate(session, sync, receipt.pull, receipt.command.hint, run_loop)
-            else:
-                done = undo(session, sync, receipt.pull, event.author)
-            finish_command(publisher, event, ok=done.ok, message=done.message)
-            replied = True
-            return done.outputs
-    except GrowthHackerError as exc:
-        if receipt.needs_work and not replied:
+            sync.journal.append(receipt.outcome)
+    if receipt.needs_work and receipt.pull is not None:
+        verb = receipt.command.verb
+        try:
+            head = publisher.branch_head(receipt.pull.head_ref)  # a clear error if it was deleted
+        except GitHubError as exc:
             failure = md_escape(session.scrub(str(exc)))
-            finish_command(publisher, event, ok=False, message=f"`{receipt.command.verb}` failed: {failure}")
-        raise
+            finish_command(publisher, event, ok=False, message=f"`{verb}` failed: {failure}")
+            raise
+        result |= {"work": verb, "head-sha": head}
+    return result
 
 
-def iterate(session: Session, sync: JournalSync, pull: PullInfo, hint: str | None, run_loop: RunLoop) -> Done:
-    """More iterations starting from the PR's current head, steered by ``hint``.
-
-    A confirmed better candidate is committed on top of the head and pushed to the PR branch (a
-    fast-forward: a human push in between makes the push fail rather than be overwritten); its plot
-    goes to the journal branch; the PR description is rewritten for it (run marker, hypothesis,
-    deltas against the earlier head, the commands), and the sticky comment and a check run on the
-    new head show its deltas. Returns what happened.
+def accepted_command(session: Session, event: IssueCommentEvent, verb: str) -> None:
+    """Check again what the receive job accepted before this job works on it: the comment is a
+    ``verb`` command and its author has the permission (the workflow's ``if:`` is the gate; this
+    keeps a workflow edited without it from obeying anyone).
 
     Raises:
-        GitHubError: the branch is gone, or fetching/pushing/posting failed.
-        GrowthHackerError: the loop could not run (config, workspace, evaluation harness, agent).
+        ActionEnvironmentError: the comment is not that command (this job runs only after receive).
+        PermissionDenied: the author lost the permission meanwhile.
     """
-    publisher, config = session.publisher, session.config
-    publisher.branch_head(pull.head_ref)  # a clear error if the branch was deleted
-    fetched = session.remote.fetch_branch(pull.head_ref)
-    head = git(session.repo, "rev-parse", f"{fetched}^{{commit}}").strip()
-    summary, run_dir = run_loop(head, [hint] if hint else [])
-    best = summary.best
-    if best is None or best.confirm is None or summary.baseline_confirm is None or summary.branch is None:
-        message = f"No confirmed better candidate from `{head[:7]}`; nothing was pushed. {summary.reason}"
-        return Done(False, md_escape(message), outputs(pr_number=pull.number))
-    plot = publish_plot(session, sync, summary, run_dir)
-    pushed = session.remote.push_branch(pull.head_ref, source=f"refs/heads/{summary.branch}")
-    run_url = session.context.run_url
-    description = pr_body(summary, run_url=run_url, plot_url=plot, previous_head=head)
-    publisher.edit_pull_body(pull.number, description)
-    publisher.upsert_sticky_comment(pull.number, run_comment(summary, run_url=run_url, plot_url=plot))
-    report = check_report(summary.baseline_confirm, best.confirm, config)
-    publisher.publish_check(pushed, report, details_url=run_url)
-    gain = judge_confirmation(summary.baseline_confirm, best.confirm, config).improvement
-    metric = config.evaluate.objective.metric
-    message = (
-        f"Pushed `{pushed[:7]}` on top of `{head[:7]}`: {md_escape(best.hypothesis)} "
-        f"({md_escape(metric)} {gain:+.1%} on the held-out seeds; run `{summary.run_id}`, "
-        f"iteration {best.iteration}). The PR description now describes this candidate; the comment "
-        "above has the deltas."
-    )
-    return Done(True, message, outputs(pull.number, best.confirm.mean(metric), gain))
+    command = parse_command(event.body)
+    if command is None or command.verb != verb:
+        raise ActionEnvironmentError(
+            f"this job does `/growthhacker {verb}`, but the comment says otherwise: run it only after the "
+            "receive job (the workflows `growthhacker init` writes do)"
+        )
+    ensure_permission(session.publisher.repo, event.author, session.config.github.allowed_commenters)
 
 
 @dataclass(frozen=True)
@@ -183,24 +151,45 @@ def revert_on_top(repo: Path, head: str, commit: BotCommit, requested_by: str) -
         workspace.remove()
 
 
-def undo(session: Session, sync: JournalSync, pull: PullInfo, requested_by: str) -> Done:
-    """Revert the bot's last (not yet reverted) commit on the PR branch with a new commit, and push.
+def undo(session: Session, event: IssueCommentEvent) -> Outputs:
+    """Revert the bot's last (not yet reverted) commit on the PR branch with a new commit, and push;
+    reply on the PR (🚀, or 😕 with the reason).
 
     The PR description is then rewritten for the candidate that is the head's again (see
-    :func:`restore_description`). Returns what happened; nothing is pushed when the bot has no
-    commit left to undo.
+    :func:`restore_description`); nothing is pushed when the bot has no commit left to undo.
+    Returns the step outputs.
 
     Raises:
-        GitHubError: the branch is gone, or fetching/pushing failed (a human push in between).
-        WorkspaceError: the revert does not apply cleanly.
+        GitHubError: the branch is gone, or fetching/pushing failed (a human push in between); the
+            failure is replied first.
+        WorkspaceError: the revert does not apply cleanly (replied first).
     """
+    publisher = session.publisher
+    try:
+        accepted_command(session, event, "undo")
+        pull = publisher.pull_info(event.pr_number)
+        problem = not_actionable(pull, session.config.github)
+        if problem is not None:
+            finish_command(publisher, event, ok=False, message=f"I cannot `undo` here: {problem}.")
+            return outputs(pr_number=event.pr_number)
+        with journal_synced(session) as sync:
+            ok, message = _undo(session, sync, pull, event.author)
+    except GrowthHackerError as exc:
+        failure = md_escape(session.scrub(str(exc)))
+        finish_command(publisher, event, ok=False, message=f"`undo` failed: {failure}")
+        raise
+    finish_command(publisher, event, ok=ok, message=message)
+    return outputs(pr_number=pull.number)
+
+
+def _undo(session: Session, sync: JournalSync, pull: PullInfo, requested_by: str) -> tuple[bool, str]:
     session.publisher.branch_head(pull.head_ref)
     head = git(session.repo, "rev-parse", f"{session.remote.fetch_branch(pull.head_ref)}^{{commit}}").strip()
     base = session.remote.fetch_branch(pull.base_ref)
     target = last_bot_commit(session.repo, base, head)
     if target is None:
-        message = f"Nothing to undo: `{pull.head_ref}` has no GrowthHacker commit that is not reverted yet."
-        return Done(False, message, outputs(pr_number=pull.number))
+        nothing = f"Nothing to undo: `{pull.head_ref}` has no GrowthHacker commit that is not reverted yet."
+        return False, nothing
     reverted = revert_on_top(session.repo, head, target, requested_by)
     pushed = session.remote.push_branch(pull.head_ref, source=reverted)
     described = restore_description(session, sync, pull, base, pushed)
@@ -209,7 +198,7 @@ def undo(session: Session, sync: JournalSync, pull: PullInfo, requested_by: str)
         f"`{pull.head_ref}`; the history is kept (no force-push). {described} `/growthhacker undo` "
         "again reverts the bot's commit before it."
     )
-    return Done(True, message, outputs(pr_number=pull.number))
+    return True, message
 
 
 def restore_description(session: Session, sync: JournalSync, pull: PullInfo, base: str, head: str) -> str:
@@ -239,16 +228,10 @@ def restore_description(session: Session, sync: JournalSync, pull: PullInfo, bas
         publisher.edit_pull_body(pull.number, replace_run_marker(pull.body, run_id, iteration))
         return f"The PR description now names run `{run_id}`, iteration {iteration} again."
     plot = plot_url(session, run_id) if sync.on_branch(plot_path(run_id)) else None
-    from_base = _is_ancestor(session.repo, summary.base_commit, base)
+    from_base = is_ancestor(session.repo, summary.base_commit, base)
     # No workflow-run link: this job is the undo, not the run that measured the candidate (the
     # journal does not keep that run's URL).
     body = pr_body(summary, plot_url=plot, previous_head=None if from_base else summary.base_commit)
     publisher.edit_pull_body(pull.number, body)
     publisher.upsert_sticky_comment(pull.number, run_comment(summary, plot_url=plot))
     return f"The PR description and the comment above describe run `{run_id}`, iteration {iteration} again."
-
-
-def _is_ancestor(repo: Path, commit: str, of: str) -> bool:
-    """True if ``commit`` is in the history of ``of`` (False also when git does not know ``commit``)."""
-    found = git(repo, "merge-base", commit, of, check=False).strip()
-    return bool(found) and found == git(repo, "rev-parse", "--verify", "--quiet", commit, check=False).strip()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.errors import ActionEnvironmentError
 from bot.git import git
-from bot.github.action.command import handle_command
+from bot.github.action.command import accepted_command, receive, undo
 from bot.github.action.outcome import record_outcome
-from bot.github.action.propose import publish_optimize
+from bot.github.action.propose import publish_iterate, publish_optimize
 from bot.github.action.pull_check import measure, report
 from bot.github.action.search import search
 from bot.github.action.session import (
@@ -15,6 +15,7 @@ from bot.github.action.session import (
     RunLoop,
     outputs,
 )
+from bot.github.commands import parse_command
 from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
 from bot.github.step_files import write_outputs
 
@@ -31,20 +32,32 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
     if session is None or mode is None:
         return outputs()
     result: Outputs
-    if mode == "search" and isinstance(event, DispatchEvent | ScheduleEvent):
+    optimizing = isinstance(event, DispatchEvent | ScheduleEvent)
+    if mode == "search" and optimizing:
         fetched = session.remote.fetch_branch(session.config.github.base)
         base = git(session.repo, "rev-parse", f"{fetched}^{{commit}}").strip()
         result = search(session, run_loop, kind="optimize", base=base, hints=[])
-    elif mode == "publish" and isinstance(event, DispatchEvent | ScheduleEvent):
+    elif mode == "search" and isinstance(event, IssueCommentEvent):
+        accepted_command(session, event, "iterate")
+        command = parse_command(event.body)
+        hints = [command.hint] if command is not None and command.hint else []
+        # The workflow checked out the head the receive job saw: the search starts from it.
+        base = git(session.repo, "rev-parse", "HEAD^{commit}").strip()
+        result = search(session, run_loop, kind="iterate", base=base, hints=hints, pr_number=event.pr_number)
+    elif mode == "publish" and optimizing:
         result = publish_optimize(session)
+    elif mode == "publish" and isinstance(event, IssueCommentEvent):
+        result = publish_iterate(session, event)
     elif mode == "measure" and isinstance(event, PullRequestEvent):
         result = measure(session, event, session.artifact)
     elif mode == "report" and isinstance(event, PullRequestEvent):
         result = report(session, event, session.artifact)
     elif mode == "outcome" and isinstance(event, PullRequestEvent):
         result = record_outcome(session, event)
-    elif mode == "command" and isinstance(event, IssueCommentEvent):
-        result = handle_command(session, event, run_loop)
+    elif mode == "receive" and isinstance(event, IssueCommentEvent):
+        result = receive(session, event)
+    elif mode == "undo" and isinstance(event, IssueCommentEvent):
+        result = undo(session, event)
     else:
         raise ActionEnvironmentError(f"mode {mode!r} does not apply to a {event.kind} event")
     write_outputs(session.context.output, result)

@@ -12,17 +12,19 @@ adds its records to the journal branch.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.config import Config
-from bot.errors import ArtifactError, PatchError
-from bot.git import run_git
+from bot.errors import ArtifactError, GrowthHackerError, PatchError
+from bot.git import git
+from bot.github.action.command import accepted_command
 from bot.github.action.proposal import Proposal, check_winner, read_proposal
-from bot.github.action.session import Outputs, Session, journal_synced, outputs, plot_url
+from bot.github.action.session import Outputs, Session, is_ancestor, journal_synced, outputs, plot_url
+from bot.github.events import IssueCommentEvent
+from bot.github.handle import finish_command, not_actionable, stopped_text
 from bot.github.journal_branch import plot_path
+from bot.github.publish import PullInfo
 from bot.github.render import check_report, pr_body, pr_title, run_comment
 from bot.github.step_files import append_step_summary
-from bot.report import render_markdown
+from bot.report import md_escape, render_markdown
 from bot.workspace import Workspace, candidate_message, config_at
 
 
@@ -61,11 +63,6 @@ def commit_proposal(session: Session, proposal: Proposal, config: Config, gain: 
                             "refused") from exc
     finally:
         workspace.remove()
-
-
-def is_ancestor(repo: Path, commit: str, of: str) -> bool:
-    """True if ``commit`` is ``of`` or in its history (False if either is unknown)."""
-    return run_git(repo, "merge-base", "--is-ancestor", commit, of).ok
 
 
 def publish_optimize(session: Session) -> Outputs:
@@ -119,3 +116,80 @@ def publish_optimize(session: Session) -> Outputs:
     verb = "opened" if pull.created else "updated"
     append_step_summary(context.step_summary, f"Pull request {verb}: {pull.url}")
     return outputs(pull.number, best.confirm.mean(trusted.evaluate.objective.metric), gain)
+
+
+def publish_iterate(session: Session, event: IssueCommentEvent) -> Outputs:
+    """Publish an iterate run on the PR it was asked on: its records to the journal branch and its
+    proposal as a new commit on top of the PR's branch (a fast-forward, never forced), with the
+    description, the sticky comment and a check run rewritten for it. Replies 🚀, or 😕 with why
+    nothing was pushed. Returns the step outputs.
+
+    Raises:
+        ArtifactError: the artifact is refused (replied; nothing else is written).
+        GitHubError: git or the API failed (replied first).
+    """
+    publisher = session.publisher
+    try:
+        accepted_command(session, event, "iterate")
+        pull = publisher.pull_info(event.pr_number)
+        problem = not_actionable(pull, session.config.github) or (stopped_text() if pull.stopped else None)
+        if problem is not None:
+            finish_command(publisher, event, ok=False, message=f"I cannot `iterate` here: {problem}.")
+            return outputs(pr_number=pull.number)
+        ok, message, result = _publish_iterate(session, event, pull)
+    except GrowthHackerError as exc:
+        failure = md_escape(session.scrub(str(exc)))
+        finish_command(publisher, event, ok=False, message=f"`iterate` failed: {failure}")
+        raise
+    finish_command(publisher, event, ok=ok, message=message)
+    return result
+
+
+def _publish_iterate(
+    session: Session, event: IssueCommentEvent, pull: PullInfo
+) -> tuple[bool, str, Outputs]:
+    context, prefix = session.context, session.config.github.branch_prefix
+    proposal = read_proposal(session.artifact, kind="iterate", repository=context.repository,
+                             workflow_run=context.run_id, branch_prefix=prefix, pr_number=pull.number)
+    base = proposal.manifest.base_sha
+    fetched = session.remote.fetch_branch(pull.head_ref)
+    head = git(session.repo, "rev-parse", f"{fetched}^{{commit}}").strip()
+    if not is_ancestor(session.repo, base, head):
+        raise ArtifactError(f"the artifact's base {base[:12]} is not a commit of {pull.head_ref}: refused")
+    summary = proposal.summary
+    trusted = base_config(session, base) if proposal.proposed and base == head else None
+    commit, gain = None, 0.0
+    if trusted is not None and summary is not None:
+        gain = check_winner(proposal, trusted)
+        commit = commit_proposal(session, proposal, trusted, gain, f"{prefix}{summary.run_id}")
+    # Every check passed: from here on the job writes.
+    with journal_synced(session) as sync:
+        sync.journal.merge(proposal.lines)
+        if commit is not None and summary is not None and proposal.plot is not None:
+            sync.attach(plot_path(summary.run_id), proposal.plot)
+    if proposal.proposed and base != head:
+        moved = (f"The branch moved while the search ran (it started from `{base[:7]}`, the branch is at "
+                 f"`{head[:7]}`): nothing was pushed. Ask again to iterate from the new head.")
+        return False, moved, outputs(pr_number=pull.number)
+    if commit is None or trusted is None or summary is None:
+        why = md_escape(proposal.manifest.reason or "no candidate")
+        verb = "failed" if proposal.manifest.status == "failed" else "found nothing to push"
+        return False, f"`iterate` {verb} from `{base[:7]}`: {why}", outputs(pr_number=pull.number)
+    best = summary.best
+    assert best is not None and best.confirm is not None and summary.baseline_confirm is not None
+    plot = plot_url(session, summary.run_id) if proposal.plot is not None else None
+    pushed = session.remote.push_branch(pull.head_ref, source=commit)
+    session.publisher.edit_pull_body(pull.number, pr_body(summary, run_url=context.run_url, plot_url=plot,
+                                                          previous_head=base))
+    session.publisher.upsert_sticky_comment(pull.number, run_comment(summary, run_url=context.run_url,
+                                                                     plot_url=plot))
+    check = check_report(summary.baseline_confirm, best.confirm, trusted)
+    session.publisher.publish_check(pushed, check, details_url=context.run_url)
+    metric = trusted.evaluate.objective.metric
+    message = (
+        f"Pushed `{pushed[:7]}` on top of `{base[:7]}`: {md_escape(best.hypothesis)} "
+        f"({md_escape(metric)} {gain:+.1%} on the held-out seeds; run `{summary.run_id}`, "
+        f"iteration {best.iteration}). The PR description now describes this candidate; the comment "
+        "above has the deltas."
+    )
+    return True, message, outputs(pull.number, best.confirm.mean(metric), gain)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config, load_config
-from bot.git import git
+from bot.git import git, run_git
 from bot.github.client import connect
 from bot.github.events import (
     ActionContext,
@@ -169,6 +169,11 @@ def has_commit(repo: Path, sha: str) -> bool:
     return bool(git(repo, "rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}", check=False).strip())
 
 
+def is_ancestor(repo: Path, commit: str, of: str) -> bool:
+    """True if ``commit`` is ``of`` or in its history (False if either is unknown)."""
+    return run_git(repo, "merge-base", "--is-ancestor", commit, of).ok
+
+
 @dataclass
 class JournalSync:
     """The journal of one piece of work, kept in step with the journal branch by :func:`journal_synced`."""
@@ -229,21 +234,3 @@ def plot_url(session: Session, run_id: str) -> str:
     """Where the plot of ``run_id`` is served from the journal branch (see :func:`publish_plot`)."""
     context = session.context
     return file_url(context.server_url, context.repository, plot_path(run_id))
-
-
-def publish_plot(session: Session, sync: JournalSync, summary: RunSummary, run_dir: Path) -> str | None:
-    """Store the run's ``plot.png`` on the journal branch and push it, before anything links to it.
-
-    Returns the image URL for the PR body and the sticky comment, or None when the run proposes no
-    candidate (nothing links to its plot, so it is not kept) or wrote no plot.
-
-    Raises:
-        GitHubError: the journal branch cannot be written.
-    """
-    best = summary.best
-    plot = run_dir / "plot.png"
-    if best is None or best.confirm is None or summary.branch is None or not plot.is_file():
-        return None
-    sync.attach(plot_path(summary.run_id), plot.read_bytes())
-    sync.publish()
-    return plot_url(session, summary.run_id)
