@@ -14,7 +14,8 @@ quotes so it cannot break out of markdown code, length capped):
 it reaches the Analyzer only as quoted data, never as instructions.
 
 Only users whose repository role is at least ``github.allowed_commenters`` may command the bot
-(``GET /repos/{owner}/{repo}/collaborators/{username}/permission``); others get a short refusal.
+(``GET /repos/{owner}/{repo}/collaborators/{username}/permission``); others get a 😕 reaction and
+nothing else (no reply: anyone can comment, and the bot does not post for them).
 """
 
 from __future__ import annotations
@@ -92,14 +93,6 @@ def help_text(problem: str | None = None) -> str:
     return head + "GrowthHacker commands (first line of a comment):\n\n" + "\n".join(HELP_LINES)
 
 
-def refusal_text(login: str, required: Permission) -> str:
-    """The short, polite reply to someone who may not command the bot."""
-    return (
-        f"@{login} thanks for the suggestion! Only users with **{required}** access (or higher) to this "
-        "repository can command GrowthHacker, so I did not act on it. A maintainer can repeat the command."
-    )
-
-
 def role_of(repo: Repository, login: str) -> str:
     """``login``'s role on ``repo`` (none, read, triage, write, maintain, admin).
 
@@ -118,14 +111,23 @@ def role_of(repo: Repository, login: str) -> str:
     return role if role in ROLE_RANK else "none"
 
 
+def has_permission(repo: Repository, login: str, required: Permission) -> bool:
+    """True if ``login``'s role on ``repo`` ranks at least ``required``.
+
+    Raises:
+        GitHubError: the permission could not be read.
+    """
+    return ROLE_RANK[role_of(repo, login)] >= ROLE_RANK[required]
+
+
 def ensure_permission(repo: Repository, login: str, required: Permission) -> str:
     """Check that ``login`` may command the bot on ``repo``; returns their role.
 
     Raises:
-        PermissionDenied: their role ranks below ``required``; the message is :func:`refusal_text`.
+        PermissionDenied: their role ranks below ``required``.
         GitHubError: the permission could not be read.
     """
     role = role_of(repo, login)
     if ROLE_RANK[role] < ROLE_RANK[required]:
-        raise PermissionDenied(refusal_text(login, required))
+        raise PermissionDenied(f"{login} has {role} access to the repository; commands need {required}")
     return role

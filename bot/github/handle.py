@@ -3,8 +3,9 @@
 ``receive_command`` does everything up to the point where the inner loop or git is needed:
 
 1. not a command (first line does not start with ``/growthhacker``) → None, nothing posted;
-2. 👀 on the comment;
-3. commenter below ``github.allowed_commenters`` → polite refusal, 😕, None;
+2. commenter below ``github.allowed_commenters`` → 😕 on the comment and nothing else (no reply:
+   anyone can comment, and the bot posts nothing for them), None;
+3. 👀 on the comment;
 4. ``help`` / unknown verb → help reply; ``status`` → status reply; 🚀; the receipt says it is done;
 5. ``iterate`` / ``undo`` / ``stop`` on a PR that is not an open bot PR in this repository (forks
    included: their code never runs with the bot's token) → refusal, 😕, None;
@@ -19,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import GitHubConfig
-from bot.errors import PermissionDenied
-from bot.github.commands import Command, ensure_permission, help_text, parse_command
+from bot.github.commands import Command, has_permission, help_text, parse_command
 from bot.github.events import IssueCommentEvent
 from bot.github.outcomes import outcome_of_command, run_of
 from bot.github.publish import STOP_LABEL, Publisher, PullInfo
@@ -44,8 +44,8 @@ def receive_command(
 ) -> CommandReceipt | None:
     """Acknowledge and triage the command in ``event`` (see the module docstring for the steps).
 
-    Returns None when there is nothing (more) to do: not a command, or refused (the refusal is
-    already posted). Returns a :class:`CommandReceipt` otherwise.
+    Returns None when there is nothing (more) to do: not a command, or refused (the 😕 is there, and
+    for an authorised commenter the reason too). Returns a :class:`CommandReceipt` otherwise.
 
     Raises:
         GitHubError: an API call failed after retries.
@@ -54,12 +54,10 @@ def receive_command(
     if command is None:
         return None
     number = event.pr_number
-    publisher.react(number, event.comment_id, "eyes")
-    try:
-        ensure_permission(publisher.repo, event.author, config.allowed_commenters)
-    except PermissionDenied as denied:
-        _refuse(publisher, event, str(denied))
+    if not has_permission(publisher.repo, event.author, config.allowed_commenters):
+        publisher.react(number, event.comment_id, "confused")
         return None
+    publisher.react(number, event.comment_id, "eyes")
     if command.verb == "help":
         publisher.reply(number, help_text(command.problem))
         publisher.react(number, event.comment_id, "confused" if command.problem else "rocket")

@@ -1,14 +1,16 @@
 """The outer loop's input: what humans did with a bot pull request, as journal records.
 
 A merged PR means "launched", a closed one "rejected"; slash commands and review comments are
-guidance. Each becomes an :class:`~bot.journal.OutcomeRecorded` tied to the run and iteration the PR
-came from (read from the hidden run marker in the PR body, else from the ``growthhacker/<run-id>``
-branch name), ready to append to the journal. Human text is data: it is cleaned and capped here and
-quoted wherever it is shown to an agent.
+guidance, recorded only from users with at least ``github.allowed_commenters`` (anyone can comment,
+and the journal is read by the Analyzer). Each becomes an :class:`~bot.journal.OutcomeRecorded` tied
+to the run and iteration the PR came from (read from the hidden run marker in the PR body, else from
+the ``growthhacker/<run-id>`` branch name), ready to append to the journal. Human text is data: it is
+cleaned and capped here and quoted wherever it is shown to an agent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from bot.github.commands import PREFIX, Command, parse_command
@@ -81,12 +83,14 @@ def outcome_of_command(
 
 
 def outcomes_of_comments(
-    comments: list[CommentInfo], pull: PullInfo, branch_prefix: str
+    comments: list[CommentInfo], pull: PullInfo, branch_prefix: str, trusted: Callable[[str], bool]
 ) -> list[OutcomeRecorded]:
     """Review comments by humans on a bot PR as guidance outcomes, oldest first.
 
-    Skips bots (the sticky comment, replies), slash commands (recorded when they run) and empty
-    comments. Returns an empty list for PRs that are not the bot's.
+    Only authors for whom ``trusted(login)`` holds (a role of at least ``github.allowed_commenters``)
+    are recorded: anyone can comment on a public PR, and what is recorded reaches the Analyzer's
+    prompt. Skips bots (the sticky comment, replies), slash commands (recorded when they run) and
+    empty comments. Returns an empty list for PRs that are not the bot's.
     """
     run = run_of(pull.head_ref, pull.body, branch_prefix)
     if run is None or pull.is_fork:
@@ -95,7 +99,7 @@ def outcomes_of_comments(
     for comment in comments:
         text = clean_text(comment.body)
         from_bot = comment.author_type == "Bot" or text.startswith((STICKY_MARKER, VERIFY_MARKER))
-        if from_bot or not text or parse_command(text):
+        if from_bot or not text or parse_command(text) or not trusted(comment.author):
             continue
         found.append(
             OutcomeRecorded(

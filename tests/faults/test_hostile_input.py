@@ -88,8 +88,10 @@ def agent_of(llm: CompromisedLLM) -> Agent:
 
 
 def plant_review_comment(repo: Path) -> None:
+    # Only reviewers with the allowed role get into the journal (a stranger's comment never does:
+    # tests/test_action_e2e.py); one who pastes an injection is still only quoted.
     journal = Journal(repo / ".growthhacker" / "journal.jsonl")
-    journal.append(OutcomeRecorded(run_id="r0", iteration=1, event="comment", actor="mallory", text=INJECTION,
+    journal.append(OutcomeRecorded(run_id="r0", iteration=1, event="comment", actor="bob", text=INJECTION,
                                    pr_number=7))
 
 
@@ -180,7 +182,8 @@ def test_commands_come_only_from_an_authorised_authors_first_line(
         assert receipt is not None and receipt.needs_work
         assert (receipt.command.verb, receipt.command.hint) == expected
     if role == "read":
-        assert "Only users with **write** access" in world.fake.comments_on(number)[-1]["body"]
+        assert world.fake.reactions_on(comment["id"]) == ["confused"]
+        assert [c["body"] for c in world.fake.comments_on(number)] == [body]  # no reply to a stranger
 
 
 ISSUE_BODIES = [

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 from bot.github.action.session import (
     Outputs,
     Session,
     journal_synced,
     outputs,
 )
+from bot.github.commands import has_permission
 from bot.github.events import PullRequestEvent
 from bot.github.outcomes import outcome_of_closed, outcomes_of_comments
 from bot.github.step_files import append_step_summary
 
 
 def record_outcome(session: Session, event: PullRequestEvent) -> Outputs:
-    """Journal a closed or merged bot PR: the verdict plus the human review comments on it.
+    """Journal a closed or merged bot PR: the verdict plus the review comments of users with at least
+    ``github.allowed_commenters`` (nobody else's text reaches the journal, and so the Analyzer).
 
     The records go to the journal branch, where the next run's Analyzer reads them (best-first,
     with the verdict and the comments as quoted feedback). Returns the step outputs.
@@ -28,8 +32,10 @@ def record_outcome(session: Session, event: PullRequestEvent) -> Outputs:
         print(f"pull request #{event.number} is not a GrowthHacker PR: no outcome to record")
         return outputs(pr_number=event.number)
     publisher = session.publisher
+    allowed = session.config.github.allowed_commenters
+    trusted = functools.cache(lambda login: has_permission(publisher.repo, login, allowed))
     comments = outcomes_of_comments(publisher.list_comments(event.number), publisher.pull_info(event.number),
-                                    prefix)
+                                    prefix, trusted)
     with journal_synced(session) as sync:
         for outcome in [*comments, verdict]:
             sync.journal.append(outcome)
