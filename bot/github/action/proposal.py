@@ -138,8 +138,8 @@ def _records(data: bytes, run_id: str | None) -> tuple[list[str], list[Record]]:
             )
         if record.kind not in RUN_KINDS or record.run_id != run_id:
             raise ArtifactError(
-                f"line {number} of {JOURNAL} in the artifact is a {record.kind} record of run "
-                f"{record.run_id!r}, not one of run {run_id!r}: refused"
+                f"line {number} of {JOURNAL} in the artifact is a record of kind {record.kind!r} of run "
+                f"{record.run_id!r}, not one a run writes of run {run_id!r}: refused"
             )
         records.append(record)
     if len([r for r in records if isinstance(r, RunStarted)]) > 1:
