@@ -1,10 +1,10 @@
 """What every mode of ``growthhacker action`` works with: the event, the config, GitHub, the remote.
 
-:func:`prepare` reads the GitHub Actions environment once and decides the mode; when there is work it
-builds a :class:`Session` (the collaborators the modes take as arguments). :func:`journal_synced`
-brackets a piece of work with the journal branch: fetched before, merged and pushed after (and
-whenever the work needs its files there sooner: :func:`publish_plot` pushes a run's plot before
-anything links to it).
+:func:`prepare` reads the GitHub Actions environment once, takes the config (a pull request's from
+its base commit) and decides the mode; when there is work it builds a :class:`Session` (the
+collaborators the modes take as arguments). :func:`journal_synced` brackets a writing job's work with
+the journal branch: fetched before, merged and pushed after (and whenever the work needs its files
+there sooner, :meth:`JournalSync.publish`).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from bot.results import RunSummary
 from bot.workspace import config_at, project_dir, state_dir
 
 #: Runs the inner loop from ``base_ref`` with human ``hints``; returns the summary and run directory.
-#: The CLI binds it to its options; it is the only way a mode gets an agent (verify never calls it).
+#: The CLI binds it to its options; it is the only way a mode gets an agent (only search calls it).
 RunLoop = Callable[[str, list[str]], tuple[RunSummary, Path]]
-#: The action's step outputs (``pr-number``, ``best-metric``, ``improvement``), "" when not applicable.
+#: The action's step outputs (``pr-number``, ``best-metric``, ``improvement``; ``receive`` adds ``work``
+#: and ``head-sha``), "" when not applicable.
 Outputs = dict[str, str]
 OUTPUT_NAMES = ("pr-number", "best-metric", "improvement")
 
@@ -231,6 +232,7 @@ def journal_synced(session: Session) -> Iterator[JournalSync]:
 
 
 def plot_url(session: Session, run_id: str) -> str:
-    """Where the plot of ``run_id`` is served from the journal branch (see :func:`publish_plot`)."""
+    """Where the plot of ``run_id`` is served from the journal branch (the publish job stores it there
+    before anything links to it)."""
     context = session.context
     return file_url(context.server_url, context.repository, plot_path(run_id))
