@@ -96,7 +96,8 @@ def publish_optimize(session: Session) -> Outputs:
             sync.attach(plot_path(summary.run_id), proposal.plot)
     if head is None or trusted is None or summary is None:
         why = proposal.manifest.reason or "no candidate"
-        note = f"Nothing to publish: {why}" if summary is None else render_markdown(summary, plot_name=None)
+        note = f"Nothing to publish: {md_escape(why)}" if summary is None else render_markdown(summary,
+                                                                                               plot_name=None)
         append_step_summary(context.step_summary, f"Recorded in the journal branch.\n\n{note}")
         print(f"nothing to propose ({why}); the run's records are on the journal branch")
         return outputs()
