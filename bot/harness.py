@@ -5,7 +5,8 @@ the reward type, or what the entry point passes in and reads back. :func:`read_o
 that from the code: the scripts ``evaluate.command`` runs, the local modules they import that are
 not editable, and in each the functions that call into the editable code (with the harness's own
 helpers they call and its module-level constants). Files listed in ``edit.context`` are added whole.
-Everything is clipped; nothing here is ever offered for editing.
+Everything is clipped; nothing here is ever offered for editing. A literal assigned to a name that
+sounds like the answer (``GROUND_TRUTH = 0.43``) is hidden: an agent must not be able to hard-code it.
 
 Paths are repository-relative (as in diffs); the project may be a subdirectory (``prefix``).
 """
@@ -13,6 +14,7 @@ Paths are repository-relative (as in diffs); the project may be a subdirectory (
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,12 @@ from pathlib import Path
 _MAX_FILES = 12
 _MAX_FILE_BYTES = 300_000
 _HELPER_DEPTH = 1
+#: An assignment to a name that sounds like the answer: ``GROUND_TRUTH = 0.43``, ``true_value: float =``.
+_TRUTH = re.compile(
+    r"^\s*[\w.]*?(?:truth|ground|oracle|optimal|answer|true_value|expected_value)\w*"
+    r"\s*(?::[^=]*)?=(?!=)",
+    re.IGNORECASE,
+)
 _Lines = tuple[tuple[int, str], ...]
 
 
@@ -220,20 +228,34 @@ def _call_sites(project: Path, rel: str, editable: set[str]) -> tuple[str, _Line
         shown += [
             functions[name] for name in sorted(called) if name in functions and functions[name] not in shown
         ]
-    shown += [
+    constants = [
         node for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign) and _is_constant(node)
     ]
+    shown += constants
     lines = text.splitlines()
     keep: set[int] = set()
+    hidden = {node.lineno for node in constants if _TRUTH.match(lines[node.lineno - 1])}
     for node in shown:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        keep.update(range(first, (node.end_lineno or node.lineno) + 1))
-    numbered = tuple((n, lines[n - 1]) for n in sorted(keep) if n <= len(lines))
+        keep.update(
+            range(first, node.lineno + 1 if node.lineno in hidden else (node.end_lineno or node.lineno) + 1)
+        )
+    numbered = tuple((n, _hide_truth(lines[n - 1], n in hidden)) for n in sorted(keep) if n <= len(lines))
     why = (
         f"harness (protected): the code that calls into the editable files ({', '.join(sorted(names))}), "
         "with its own helpers and constants"
     )
     return why, numbered, len(lines)
+
+
+def _hide_truth(line: str, always: bool = False) -> str:
+    """``line`` with the value hidden if it assigns a number (or, ``always``, anything) to a name
+    that sounds like the answer: a ground truth written into the harness as a literal would let an
+    agent hard-code it."""
+    match = _TRUTH.match(line)
+    if match is None or not (always or re.search(r"\d", line[match.end() :])):
+        return line
+    return f"{line[: match.end()]} … (hidden: looks like the answer the metric is scored against)"
 
 
 def _uses(node: ast.AST, names: set[str]) -> bool:

@@ -116,3 +116,14 @@ def test_rendering_is_cut_to_the_limit_with_a_note() -> None:
     text = excerpt.render(600)
 
     assert len(text) < 700 and text.endswith("(cut for length; 199 lines in the file)")
+
+
+def test_a_literal_that_looks_like_the_answer_is_hidden(tmp_path: Path) -> None:
+    evaluate = EVALUATE.replace('GROUND_TRUTH_FILE = "truth.json"', "GROUND_TRUTH = (\n    0.4321\n)")
+    root = project(tmp_path, {"evaluate.py": evaluate, "ope_pipeline/pipeline.py": PIPELINE})
+
+    excerpts = read_only_context(root, "python evaluate.py {seed}", ["ope_pipeline/pipeline.py"])
+
+    text = excerpts[0].render(10_000)
+    assert "GROUND_TRUTH = … (hidden: looks like the answer" in text
+    assert "0.4321" not in text and "N_ACTIONS = 20" in text
