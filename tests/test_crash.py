@@ -28,7 +28,7 @@ def test_the_exception_line_comes_first_and_the_innermost_frames_follow() -> Non
     assert lines[0] == "ValueError: unsupported INPUT_OPTIONS: ['n_steps_per_epoch']"
     assert lines[1] == "last frames (innermost last):"
     assert '  File "ope_pipeline/pipeline.py", line 12, in run' in lines
-    assert '  File "d3rlpy/base.py", line 88, in fit' == lines[-2]
+    assert lines[-2] == '  File "d3rlpy/base.py", line 88, in fit'
     assert "evaluate.py\", line 40" not in summary  # only the last frames
     assert "UserWarning" not in summary and "^^^" not in summary
 
