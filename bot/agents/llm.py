@@ -2,9 +2,10 @@
 
 A :class:`Prompt` has three parts so a backend can cache what does not change between calls:
 ``system`` (instructions, the OPE catalog) and ``context`` (the files the iteration starts from, the
-read-only harness excerpts) change only when the incumbent does; ``task`` (journal, hints, hypothesis, repair feedback) changes every call.
-Backends (:mod:`bot.agents.anthropic_backend`, :mod:`bot.agents.command_backend`) implement
-:class:`LLMClient`; the Analyzer and Coder only build prompts and parse answers.
+read-only harness excerpts) change only when the incumbent does; ``task`` (journal, hints,
+hypothesis, repair feedback) changes every call. Backends (:mod:`bot.agents.anthropic_backend`,
+:mod:`bot.agents.command_backend`) implement :class:`LLMClient`; the Analyzer and Coder only build
+prompts and parse answers.
 """
 
 from __future__ import annotations
