@@ -97,6 +97,9 @@ class EditConfig(_Model):
 
     paths: list[str] = Field(min_length=1)
     protected: list[str] = Field(default_factory=list)
+    #: Files shown to the agents read-only (paths or globs relative to the project), e.g. the code
+    #: that builds the data; never offered for editing.
+    context: list[str] = Field(default_factory=list)
 
     def all_protected(self) -> tuple[str, ...]:
         """Protected globs from the config plus the ones that are always protected."""
@@ -149,6 +152,9 @@ class LoopConfig(_Model):
     agent: AgentName = "auto"
     model: str = "claude-sonnet-4-5"
     agent_command: str | None = None
+    #: Seconds one agent call may take (the command agent is killed after it; the anthropic SDK
+    #: request times out): long enough for a human or a slow local model answering a command agent.
+    agent_timeout_s: float = Field(600.0, gt=0)
     budget: Budget = Field(default_factory=Budget)
     #: Prices per model (USD per million tokens) that override the built-in list prices, e.g. for a
     #: new model, a discount, or a local endpoint that costs nothing.

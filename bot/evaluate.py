@@ -3,7 +3,9 @@
 Candidates are machine-written code, so the command is assumed to misbehave: it runs through
 :func:`bot.process.run_command` (own session, scrubbed environment, timeout, bounded output), its
 metrics JSON is read bounded and parsed strictly, and a misbehaving candidate becomes a failed
-:class:`~bot.results.SeedResult`, never an exception. Results are cached by (tree, seed, settings).
+:class:`~bot.results.SeedResult`, never an exception; a crash's reason is its exception line and
+last frames (:func:`bot.crash.crash_summary`), not the library banners printed before them.
+Results are cached by (tree, seed, settings).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from bot.config import EvaluateConfig
+from bot.crash import crash_summary
 from bot.errors import EvaluationError
 from bot.process import ALLOWED_ENV, CommandResult, describe_exit, run_command, scrub_env
 from bot.redact import scrub, secret_values
@@ -307,7 +310,8 @@ class Evaluator:
                 reason = f"timed out after {self.config.timeout_s:g} s; last output:\n{outcome.tail()}"
                 return self._failed(seed, "timeout", reason, outcome.duration_s)
             if outcome.returncode != 0:
-                reason = f"{describe_exit(outcome.returncode)}; last output:\n{outcome.tail()}"
+                cause = crash_summary(outcome.output, str(worktree))
+                reason = f"{describe_exit(outcome.returncode)}: {cause}"
                 return self._failed(seed, "crash", reason, outcome.duration_s)
             try:
                 text = _read_metrics_file(metrics_file, shown)
@@ -315,7 +319,7 @@ class Evaluator:
             except MetricsProblem as problem:
                 reason = scrub(problem.reason, self._secrets)
                 if problem.kind == "metrics_missing":
-                    reason += f"; last output:\n{outcome.tail()}"
+                    reason += f"; output: {crash_summary(outcome.output, str(worktree))}"
                 return self._failed(seed, problem.kind, reason, outcome.duration_s)
         return SeedResult(seed=seed, ok=True, metrics=metrics, duration_s=outcome.duration_s)
 

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.errors import AgentError, BudgetExceeded, PatchError
 from bot.evaluate import Evaluator
 from bot.gate import Gate, Refusal, write_json
+from bot.harness import ReadOnlyExcerpt, read_only_context
 from bot.journal import (
     BaselineRecorded,
     ConfirmationRecorded,
@@ -26,7 +27,7 @@ from bot.journal import (
     RunStarted,
 )
 from bot.patch import diff_summary
-from bot.results import AttemptStatus, EvalResult, RunSummary
+from bot.results import Attempt, AttemptStatus, EvalResult, RunSummary
 from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
 from bot.workspace import Workspace, candidate_message
 
@@ -100,6 +101,7 @@ class Loop:
         self.objective = config.evaluate.objective
         self.gate = Gate(config, workspace, self.policy, evaluator,
                                  lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
+        self.read_only: list[ReadOnlyExcerpt] | None = None
 
     # ------------------------------------------------------------------ run
     def run(self, resume: bool = False) -> RunSummary:
@@ -195,15 +197,25 @@ class Loop:
             self.ws.apply(parent.diff, self.policy)
         files = self.ws.editable_files(self.policy)
         assert state.baseline is not None
+        attempts = self.journal.attempts()
+        incumbent = next((a for a in attempts if parent is not None and a.run_id == self.run_id
+                          and a.iteration == parent.iteration), None)
+        if self.read_only is None:  # the harness is restored from the base commit: read it once
+            self.read_only = read_only_context(self.ws.project_root, self.config.evaluate.command, files,
+                                               self.config.edit.context, prefix=self.ws.subdir)
         context = AnalyzerContext(
             files=files,
             objective=self.objective,
             guardrails=list(self.config.evaluate.guardrails),
-            attempts=self.journal.attempts(),
+            attempts=attempts,
             baseline={m: state.baseline.search.mean(m) for m in self.evaluator.required_metrics()},
             iteration=n,
             iterations=self.iterations,
             hints=self.hints,
+            baseline_search=state.baseline.search,
+            incumbent=incumbent,
+            run_id=self.run_id,
+            read_only=self.read_only,
         )
         usage = Usage()
         self.emit(LoopEvent("analyzing", f"iteration {n}/{self.iterations}: asking the analyzer", n))
@@ -220,7 +232,7 @@ class Loop:
         write_json(it_dir / "analysis.json", analysis.model_dump())
         self.emit(LoopEvent("hypothesis", f"[{analysis.persona}] {analysis.hypothesis}", n))
 
-        diff, refused, usage = self._code(analysis, files, parent, it_dir, usage)
+        diff, refused, usage = self._code(analysis, files, parent, incumbent, it_dir, usage)
         if refused is not None:
             return self._failed(n, parent, analysis, refused, usage, started)
         (it_dir / "candidate.diff").write_text(diff, encoding="utf-8")
@@ -246,14 +258,15 @@ class Loop:
 
     def _code(
         self, analysis: Analysis, files: dict[str, str], parent: IterationRecorded | None,
-        it_dir: Path, usage: Usage,
+        incumbent: Attempt | None, it_dir: Path, usage: Usage,
     ) -> tuple[str, Refusal | None, Usage]:
         """Ask the Coder for a diff, repairing up to MAX_REPAIRS times; returns (diff, refusal, usage)."""
         feedback: str | None = None
         previous: str | None = None
         for attempt in range(MAX_REPAIRS + 1):
             request = CoderRequest(analysis=analysis, files=files, feedback=feedback,
-                                   previous_diff=previous, attempt=attempt)
+                                   previous_diff=previous, attempt=attempt, incumbent=incumbent,
+                                   read_only=self.read_only or [])
             try:
                 reply = self.agent.coder.write_diff(request)
             except BudgetExceeded:

@@ -121,6 +121,13 @@ class Attempt(BaseModel):
     details: dict[str, str] = Field(default_factory=dict)
     verdict: Verdict | None = None
     feedback: list[str] = Field(default_factory=list)
+    #: Per-seed results on the search seeds (None when nothing was evaluated).
+    search: EvalResult | None = None
+    #: The iteration of the same run this attempt was built on (its diff includes that one's).
+    parent: int | None = None
+    #: What the objective equals to the last digit on every seed ("the baseline", "iteration 3"):
+    #: the change had no effect on the computation. None when it differs from all of them.
+    no_effect: str | None = None
 
 
 class IterationSummary(BaseModel):

@@ -1,11 +1,13 @@
-"""When does a candidate count? The rules of search and held-out confirmation, which candidate the
-next iteration builds on, and when the loop stops early — pure functions over journal records."""
+"""When does a candidate count? The rules of search and held-out confirmation, the paired verdict
+the agents see, which candidate the next iteration builds on, and when the loop stops early — pure
+functions over journal records."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.config import Config, Objective
 from bot.journal import IterationRecorded
@@ -63,6 +65,37 @@ def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str, paire
     return Verdict(True, cmp.improvement,
                    f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds "
                    f"(better on {cmp.wins} of {cmp.n}), guardrails hold")
+
+
+# --------------------------------------------------------------------------- noise, as agents see it
+NoiseLabel = Literal["better", "worse", "within noise"]
+
+
+@dataclass(frozen=True)
+class PairedVerdict:
+    """Whether a candidate differs from a reference beyond seed noise.
+
+    ``improvement`` is relative to the reference mean, positive = better; ``wins``/``losses``
+    count the paired seeds where the candidate is strictly better/worse out of ``n``.
+    """
+
+    label: NoiseLabel
+    improvement: float
+    wins: int
+    losses: int
+    n: int
+
+
+def paired_verdict(reference: EvalResult, cand: EvalResult, objective: Objective) -> PairedVerdict:
+    """The bot's paired verdict on ``cand`` against ``reference`` over the seeds both evaluated.
+
+    Today the verdict of :func:`bot.stats.compare` (a 95% t-interval of the per-seed differences,
+    the one the report's deltas table shows); every view of noise the agents get goes through this
+    function, so the decision rule can be replaced here. Raises nothing.
+    """
+    cmp = compare(reference, cand, objective.metric, objective.goal)
+    labels: dict[str, NoiseLabel] = {"improved": "better", "regressed": "worse", "unchanged": "within noise"}
+    return PairedVerdict(labels[cmp.verdict], cmp.improvement, cmp.wins, cmp.losses, cmp.n)
 
 
 # --------------------------------------------------------------------------- the loop's choices

@@ -165,7 +165,10 @@ def guardrail_holds(base: EvalResult, cand: EvalResult, guardrail: Guardrail) ->
     if regression == 0:
         return True, f"{name}: no regression (allowed {allowed})"
     worse = "from a baseline of 0" if math.isinf(regression) else f"by {regression:.1%}"
+    # The measured means too: "+492%" alone does not say whether 2 s became 12 s or 0.1 s 0.6 s.
+    comparison = compare(base, cand, name, guardrail.goal)
+    values = f"{name} {comparison.base_mean:.4g} → {comparison.cand_mean:.4g}"
     # A tiny tolerance so that a regression of exactly the allowance is not lost to float rounding.
     if regression <= guardrail.max_regression + 1e-12:
-        return True, f"{name}: worse {worse}, within the allowed {allowed}"
-    return False, f"{name}: worse {worse}, more than the allowed {allowed}"
+        return True, f"{values}: worse {worse}, within the allowed {allowed}"
+    return False, f"{values}: worse {worse}, more than the allowed {allowed}"

@@ -69,9 +69,11 @@ def main() -> None:
 @click.option("--backend", type=click.Choice(["anthropic", "command"]), default="anthropic",
               show_default=True, help="How the LLM frameworks reach a model (the heuristic needs none).")
 @click.option("--agent-command", help="For --backend command: the executable that answers prompts on stdout.")
+@click.option("--agent-timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds one agent call may take (sets loop.agent_timeout_s of the LLM runs).")
 def run(frameworks: str, targets: str, runs: int, iterations: int, workers: int, shard: str, out: Path | None,
         work: Path | None, search_seeds: int | None, confirm_seeds: int | None, backend: str,
-        agent_command: str | None) -> None:
+        agent_command: str | None, agent_timeout: float | None) -> None:
     """Run `growthhacker run` on fresh copies of the targets and write runs.jsonl, report.md and a plot.
 
     Runs already in OUT/runs.jsonl are not run again, so an interrupted benchmark resumes.
@@ -107,7 +109,8 @@ def run(frameworks: str, targets: str, runs: int, iterations: int, workers: int,
 
     try:
         records = run_all(specs, out, work, workers=workers,
-                          backend=Backend(kind=cast(BackendKind, backend), command=agent_command),
+                          backend=Backend(kind=cast(BackendKind, backend), command=agent_command,
+                                          agent_timeout_s=agent_timeout),
                           environ=dict(os.environ), on_done=progress)
     except EvalsError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -54,6 +54,8 @@ class Backend:
 
     kind: BackendKind = "anthropic"
     command: str | None = None
+    #: Seconds one agent call may take (``loop.agent_timeout_s``); None keeps the target's setting.
+    agent_timeout_s: float | None = None
 
     def describe(self, framework: Framework) -> str:
         """The backend label recorded for a run of ``framework``."""
@@ -143,7 +145,9 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
         EvalsError: the target cannot be copied, or the CLI cannot be started.
     """
     run_dir = work.resolve() / spec.key  # the CLI runs in run_dir: every path it gets is absolute
-    repo = prepare_repo(target_dir(spec.target), run_dir / "repo", spec.search_seeds, spec.confirm_seeds)
+    timeout = backend.agent_timeout_s if spec.framework != "heuristic" else None
+    repo = prepare_repo(target_dir(spec.target), run_dir / "repo", spec.search_seeds, spec.confirm_seeds,
+                        agent_timeout_s=timeout)
     log = run_dir / "growthhacker.log"
     env = {**environ, "NO_COLOR": "1", "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
     started_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -60,9 +60,12 @@ def run_seeds(target: Path, run: int, search: int | None = None,
     return chosen[0], chosen[1]
 
 
-def prepare_repo(target: Path, dest: Path, search: list[int], confirm: list[int]) -> Path:
+def prepare_repo(
+    target: Path, dest: Path, search: list[int], confirm: list[int], agent_timeout_s: float | None = None
+) -> Path:
     """Copy ``target`` to ``dest`` (replaced if present) as a fresh one-commit git repository whose
-    config evaluates on ``search``/``confirm``; returns ``dest``.
+    config evaluates on ``search``/``confirm`` (and gives each agent call ``agent_timeout_s`` seconds,
+    when set); returns ``dest``.
 
     Raises:
         EvalsError: git failed.
@@ -73,9 +76,13 @@ def prepare_repo(target: Path, dest: Path, search: list[int], confirm: list[int]
     config_path = dest / CONFIG_FILE
     data: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     configured = data["evaluate"].get("seeds", {})
-    if configured.get("search") != search or configured.get("confirm") != confirm:
-        data["evaluate"]["seeds"] = {"search": search, "confirm": confirm}
-        header = f"# {target.name} for one benchmark run: seeds chosen by evals/targets.py\n"
+    changed = configured.get("search") != search or configured.get("confirm") != confirm
+    data["evaluate"]["seeds"] = {"search": search, "confirm": confirm}
+    if agent_timeout_s is not None:
+        data.setdefault("loop", {})["agent_timeout_s"] = agent_timeout_s
+        changed = True
+    if changed:
+        header = f"# {target.name} for one benchmark run: seeds (and agent timeout) set by evals/targets.py\n"
         config_path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "add", "-A")

@@ -106,6 +106,20 @@ def test_a_command_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
     assert not woke.exists()  # not waited for (the kill itself: the process-group test below)
 
 
+def test_the_per_call_timeout_comes_from_the_config(tmp_path: Path) -> None:
+    slow = script(tmp_path, "import time\ntime.sleep(1.5)\n" + AGENT_SCRIPT)
+    patient, _ = make_agent(LoopConfig(agent="command", agent_timeout_s=60), {}, agent_command=slow,
+                            catalog="(catalog)")
+    hasty, _ = make_agent(LoopConfig(agent="command", agent_timeout_s=0.5), {}, agent_command=slow,
+                          catalog="(catalog)")
+
+    answered = patient.analyzer.analyze(CONTEXT).analysis
+    with pytest.raises(AgentError, match=r"did not answer within 0\.5s and was killed"):
+        hasty.analyzer.analyze(CONTEXT)
+
+    assert answered == Analysis.model_validate(ANALYSIS)
+
+
 def test_a_timeout_kills_the_commands_whole_process_group(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     body = (

@@ -89,3 +89,4 @@ def test_the_configuration_reference_in_the_readme_is_a_valid_config() -> None:
 
     assert config.loop.prices == {} and config.loop.agent_pass_env == []
     assert config.evaluate.seeds.confirm == [100, 101, 102, 103, 104]
+    assert config.edit.context == [] and config.loop.agent_timeout_s == 600

@@ -71,6 +71,15 @@ def test_a_run_repo_with_the_configured_seeds_keeps_the_config_verbatim(tmp_path
     assert (repo / ".growthhacker.yml").read_text() == (target / ".growthhacker.yml").read_text()
 
 
+def test_an_agent_timeout_reaches_the_run_repos_config(tmp_path: Path) -> None:
+    repo = prepare_repo(target_dir(SMOKE_TARGET), tmp_path / "repo", [0, 1, 2], [100, 101, 102, 103, 104],
+                        agent_timeout_s=3600)
+
+    config = yaml.safe_load((repo / ".growthhacker.yml").read_text(encoding="utf-8"))
+    assert config["loop"]["agent_timeout_s"] == 3600
+    assert config["evaluate"]["seeds"] == {"search": [0, 1, 2], "confirm": [100, 101, 102, 103, 104]}
+
+
 def _spec(framework: str) -> RunSpec:
     return RunSpec(target=SMOKE_TARGET, framework=framework, run=0, iterations=2, search_seeds=[0],
                    confirm_seeds=[100])

@@ -241,6 +241,38 @@ def test_crash_is_reported_with_exit_code_and_stderr_tail(
     assert "KeyError: pscore column missing" in seed.reason
 
 
+GYM_BANNER = (
+    "Gym has been unmaintained since 2022 and does not support NumPy 2.0 amongst other critical "
+    "functionality.\nPlease upgrade to Gymnasium, the maintained drop-in replacement of Gym, or "
+    "contact the authors of your software and request that they upgrade.\n"
+)
+
+
+def test_crash_after_a_long_library_banner_keeps_the_exception_and_last_frame(
+    tmp_path: Path, repo: Path, base_env: dict[str, str]
+) -> None:
+    body = (
+        "import warnings\n"
+        f"sys.stderr.write({GYM_BANNER!r} * 40)\n"
+        "warnings.warn('np.bool8 is a deprecated alias', DeprecationWarning, stacklevel=1)\n"
+        "def fit(options):\n"
+        "    raise ValueError(f'unsupported INPUT_OPTIONS: {options}')\n"
+        "def run():\n"
+        "    fit(['n_steps_per_epoch'])\n"
+        "run()\n"
+    )
+    evaluator = make_evaluator(tmp_path, base_env, eval_command(tmp_path, body))
+
+    seed = evaluator.evaluate(repo, "tree", [0]).seeds[0]
+
+    assert seed.failure == "crash" and seed.reason is not None
+    head = seed.reason.splitlines()[0]
+    assert head == "exited with code 1: ValueError: unsupported INPUT_OPTIONS: ['n_steps_per_epoch']"
+    assert seed.reason.splitlines()[-2].endswith(", in fit") and "raise ValueError(" in seed.reason
+    assert "Gym has been unmaintained" not in seed.reason
+    assert "DeprecationWarning" not in seed.reason
+
+
 @pytest.mark.parametrize(
     ("payload", "kind"),
     [

@@ -87,6 +87,34 @@ def test_best_first_orders_by_status_verdict_and_improvement(tmp_path: Path) -> 
     assert attempts[-1].status == "failed" and attempts[-1].improvement is None
 
 
+def test_attempts_carry_their_per_seed_results_and_what_they_were_built_on(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append(start("r"))
+    journal.append(BaselineRecorded(run_id="r", search=result(1.0, 2.0), confirm=result(1.0)))
+    journal.append(iteration("r", 1, 0.5, "improved"))
+    second = iteration("r", 2, None, "improved")
+    journal.append(second.model_copy(update={"parent": 1, "search": result(0.4, 0.3)}))
+
+    best = journal.attempts()[0]
+
+    assert best.iteration == 2 and best.parent == 1
+    assert best.search is not None and best.search.by_seed("err") == {0: 0.4, 1: 0.3}
+
+
+def test_an_attempt_whose_objective_equals_another_measurement_to_the_last_digit_has_no_effect(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append(start("r"))
+    journal.append(BaselineRecorded(run_id="r", search=result(0.25, 0.5), confirm=result(1.0)))
+    for n, values in [(1, (0.25, 0.5)), (2, (0.2, 0.5)), (3, (0.2, 0.5)), (4, (0.2, 0.5000000001))]:
+        journal.append(iteration("r", n, None, "no_gain").model_copy(update={"search": result(*values)}))
+
+    flags = {a.iteration: a.no_effect for a in journal.attempts()}
+
+    assert flags == {1: "the baseline", 2: None, 3: "iteration 2", 4: None}
+
+
 def test_torn_last_line_is_ignored_and_cut_before_the_next_append(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
     journal = Journal(path)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +22,8 @@ from bot.agents.llm import Prompt
 from bot.agents.personas import mode_for, suggested_persona
 from bot.config import Guardrail, LoopConfig, ModelPrice, Objective
 from bot.errors import AgentError, BudgetExceeded, ConfigError
-from bot.results import Attempt
+from bot.harness import read_only_context
+from bot.results import Attempt, EvalResult, SeedResult
 from tests.helpers.fake_anthropic import (  # noqa: F401  (anthropic_server_fixture is the pytest fixture)
     Failure,
     FakeAnthropic,
@@ -89,18 +93,30 @@ def attempt(n: int, improvement: float | None, status: str = "improved", **field
 
 
 def context(
-    attempts: list[Attempt] | None = None, hints: list[str] | None = None, files: dict[str, str] | None = None
+    attempts: list[Attempt] | None = None,
+    hints: list[str] | None = None,
+    files: dict[str, str] | None = None,
+    **extra: Any,
 ) -> AnalyzerContext:
     return AnalyzerContext(
         files=FILES if files is None else files,
         objective=Objective(metric="relative_ee", goal="minimize"),
-        guardrails=[Guardrail(metric="runtime_s", max_regression=0.2)],
+        guardrails=[Guardrail(metric="runtime_s", max_regression=0.5)],
         attempts=attempts or [],
         baseline={"relative_ee": 0.1234, "runtime_s": 2.5},
         iteration=2,
         iterations=8,
         hints=hints or [],
+        **extra,
     )
+
+
+def evaluation(objective: list[float], runtime: list[float]) -> EvalResult:
+    """Search-seed results (seeds 0, 1, 2) of ``relative_ee`` and ``runtime_s``."""
+    return EvalResult(tree="t", seeds=[
+        SeedResult(seed=seed, ok=True, metrics={"relative_ee": value, "runtime_s": seconds})
+        for seed, value, seconds in zip((0, 1, 2), objective, runtime, strict=True)
+    ])
 
 
 def coder_request(
@@ -129,19 +145,83 @@ def test_analyzer_returns_the_validated_analysis_with_prompt_and_response(
 def test_analyzer_prompt_lists_the_journal_best_first_and_stays_under_the_cap(
     anthropic_server: FakeAnthropic,
 ) -> None:
-    attempts = [attempt(n, (500 - n) / 1000) for n in range(500)]
+    noise = evaluation([0.11, 0.12, 0.13], [2.4, 2.5, 2.6])
+    attempts = [
+        attempt(n, (500 - n) / 1000, search=noise, diff="--- a/x.py\n+++ b/x.py\n" + "+x\n" * 400)
+        for n in range(500)
+    ]
+    files = {f"ope_pipeline/module_{i}.py": "value = 1  # " + "x" * 60 + "\n" * 1 for i in range(10)}
+    files = {path: text * 400 for path, text in files.items()}  # 10 files of ~30 kB
+    harness = read_only_context(Path(__file__).parents[1] / "examples" / "ope-target",
+                                "python evaluate.py --seed {seed}", ["ope_pipeline/pipeline.py"])
     anthropic_server.script(Reply(ANSWER))
 
-    LLMAnalyzer(client(anthropic_server), catalog=CATALOG, prompt_tokens=6000).analyze(context(attempts))
+    LLMAnalyzer(client(anthropic_server), catalog=CATALOG * 200, prompt_tokens=6000).analyze(
+        context(attempts, files=files, hints=["h" * 5000] * 5, baseline_search=noise, run_id="r1",
+                incumbent=attempts[0], read_only=harness * 3)
+    )
 
     sent = anthropic_server.requests[0].text
     assert len(sent) / 4 <= 6000
     first_entry = re.search(
-        r"^1\. \[improved\] improvement ([+\-0-9.]+%).*\n\s+hypothesis: (idea number \d+)", sent, re.MULTILINE
+        r"^1\. \[incumbent: the files shown\] run r1 iteration 0 .*\n\s+hypothesis: (idea number \d+)",
+        sent, re.MULTILINE,
     )
-    assert first_entry is not None and first_entry.groups() == ("+50.0%", "idea number 0")
+    assert first_entry is not None and first_entry.group(1) == "idea number 0"
     assert re.search(r"… (\d+) more attempts omitted", sent)
     assert "idea number 499:" not in sent
+    assert all(f"### ope_pipeline/module_{i}.py" in sent for i in range(10))
+
+
+def test_analyzer_prompt_shows_seed_noise_deltas_and_labels_relative_to_the_incumbent(
+    anthropic_server: FakeAnthropic,
+) -> None:
+    baseline = evaluation([0.0093, 0.0121, 0.0147], [2.0, 2.1, 2.2])
+    incumbent = attempt(2, 0.457, search=evaluation([0.0060, 0.0065, 0.0071], [2.1, 2.2, 2.3]))
+    below = attempt(3, 0.36, parent=2, search=evaluation([0.0079, 0.0062, 0.0090], [2.0, 2.0, 2.0]))
+    slow = attempt(6, 0.576, "no_gain", failure_kind="guardrail",
+                   search=evaluation([0.0050, 0.0051, 0.0052], [12.0, 12.5, 13.0]))
+    idle = attempt(5, 0.0, "no_gain", failure_kind="not_better", no_effect="the baseline",
+                   search=evaluation([0.0093, 0.0121, 0.0147], [2.0, 2.1, 2.2]))
+    anthropic_server.script(Reply(ANSWER))
+
+    LLMAnalyzer(client(anthropic_server), catalog=CATALOG).analyze(context(
+        [incumbent, below, slow, idle], baseline_search=baseline, incumbent=incumbent, run_id="r1"
+    ))
+
+    sent = anthropic_server.requests[0].text
+    assert "- `relative_ee` (objective): 0.0093 0.0121 0.0147 (mean 0.01203, sd 0.0027)" in sent
+    assert "- `runtime_s` (guardrail): 2 2.1 2.2 (mean 2.1, sd 0.1)" in sent
+    assert "Editable files — the incumbent, iteration 2 of this run" in sent
+    assert "1. [incumbent: the files shown] run r1 iteration 2 ·" in sent
+    assert "2. [beat the baseline, below the incumbent] run r1 iteration 3 (built on iteration 2)" in sent
+    assert "`relative_ee` per seed: 0.0079 0.0062 0.009 (mean 0.0077, sd 0.0014)" in sent
+    assert ("vs baseline: +36.0% (within noise; better on 3/3 seeds) · "
+            "vs incumbent: -17.9% (within noise; better on 1/3 seeds)") in sent
+    assert "3. [guardrail broken] run r1 iteration 6" in sent
+    assert "`runtime_s` 12.5 vs baseline 2.1 (+495.2%; may be at most 50% higher)" in sent
+    assert "4. [no gain over the baseline] run r1 iteration 5" in sent
+    assert "NO EFFECT: the objective equals the baseline's on every seed to the last digit" in sent
+    assert "[improved]" not in sent
+
+
+def test_the_harness_call_site_appears_read_only_in_both_prompts(anthropic_server: FakeAnthropic) -> None:
+    example = Path(__file__).parents[1] / "examples" / "ope-target"
+    harness = read_only_context(example, "python evaluate.py --seed {seed} --out {metrics_path}",
+                                ["ope_pipeline/pipeline.py", "ope_pipeline/estimators.py"])
+    anthropic_server.script(Reply(ANSWER), Reply(f"```diff\n{DIFF}```"))
+    llm = client(anthropic_server)
+
+    LLMAnalyzer(llm, catalog=CATALOG).analyze(context(read_only=harness))
+    LLMCoder(llm).write_diff(dataclasses.replace(coder_request(), read_only=harness))
+
+    call = "estimate = float(estimate_policy_value(feedback, action_dist, random_state=seed))"
+    for request in anthropic_server.requests:
+        sent = request.text
+        section = sent.split("## Read-only: how the harness", 1)[1]
+        assert "### evaluate.py (read-only: harness (protected)" in section and call in section
+        assert 'reward_type="binary"' in section  # how the harness builds the data
+        assert "### evaluate.py" not in sent.split("## Read-only: how the harness", 1)[0]
 
 
 def test_analyzer_sends_malformed_json_back_quoting_the_validation_error(
@@ -204,8 +284,27 @@ def test_coder_shows_the_analysis_files_first_and_extracts_the_diff(anthropic_se
 
     sent = anthropic_server.requests[0].text
     assert sent.index("### ope_pipeline/estimators.py") < sent.index("### ope_pipeline/pipeline.py")
-    assert ESTIMATORS in sent and PIPELINE in sent
+    assert "   1 | from obp.ope import InverseProbabilityWeighting\n   2 | \n" in sent
+    assert "   2 |     return sum(data) / len(data)\n" in sent
     assert reply.diff == DIFF
+
+
+def test_coder_prompt_says_what_the_files_are_and_that_header_counts_are_recomputed(
+    anthropic_server: FakeAnthropic,
+) -> None:
+    anthropic_server.script(Reply(f"```diff\n{DIFF}```"), Reply(f"```diff\n{DIFF}```"))
+    incumbent = attempt(4, 0.2, hypothesis="Switch to SNDR")
+
+    LLMCoder(client(anthropic_server)).write_diff(dataclasses.replace(coder_request(), incumbent=incumbent))
+    LLMCoder(client(anthropic_server)).write_diff(coder_request())
+
+    with_incumbent, at_base = (" ".join(request.text.split()) for request in anthropic_server.requests)
+    assert "files — the incumbent, iteration 4 of this run: the base commit plus its diff" in with_incumbent
+    assert "(Switch to SNDR)" in with_incumbent
+    assert "files — the base commit (no candidate has beaten the baseline yet" in at_base
+    assert "starts are recomputed from the hunk's lines, so a wrong count is not an error" in at_base
+    assert "A blank context line may be written as an empty line." in at_base
+    assert "the number and the ` | ` are there for orientation only and are NOT part of the file" in at_base
 
 
 def test_coder_repair_request_quotes_the_engine_error_and_the_refused_diff(
@@ -494,3 +593,36 @@ def test_the_fake_server_refuses_requests_without_credentials_or_version(
     assert statuses == [401, 400]
     assert anthropic_server.violations[1] == "anthropic-version header missing or malformed"
     anthropic_server.violations.clear()
+
+
+# --- the catalog of this repository (reads the installed obp: seconds) --------------------------
+
+OBP_ONLY = {
+    "ope_pipeline/estimators.py": (
+        "from obp.ope import DoublyRobust, InverseProbabilityWeighting, SwitchDoublyRobust\n\n\n"
+        "def estimators():\n"
+        "    ipw = InverseProbabilityWeighting(lambda_=100.0)\n"
+        "    return [ipw, DoublyRobust(), SwitchDoublyRobust(tau=5.0)]\n"
+    ),
+}
+
+
+def test_the_catalog_of_an_obp_only_repository_has_installed_signatures_and_no_scope_rl(
+    anthropic_server: FakeAnthropic,
+) -> None:
+    import obp.ope
+
+    anthropic_server.script(Reply(ANSWER))
+    agent, _ = make_agent(LoopConfig(agent="anthropic"), environ(anthropic_server))
+
+    agent.analyzer.analyze(context(files=OBP_ONLY))
+
+    sent = anthropic_server.requests[0].text
+    system = sent.split("## OPE catalog", 1)[1].split("## Editable files", 1)[0]
+    assert "### obp (installed 0.5.7)" in system
+    assert "scope-rl" not in system and "scope_rl" not in system and "### sklearn" not in system
+    for name in ("InverseProbabilityWeighting", "DoublyRobust", "SwitchDoublyRobust"):
+        line = next(row for row in system.splitlines() if row.startswith(f"- `{name}("))
+        fields = [f.name for f in dataclasses.fields(getattr(obp.ope, name)) if f.init]
+        assert all(f"{field}=" in line for field in fields) and "used in ope_pipeline/estimators.py" in line
+    assert "`SwitchDoublyRobust(tau=…)`: `tau` is not a parameter of the installed" in system

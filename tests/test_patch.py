@@ -108,8 +108,6 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 REFUSALS = [
     ("prose_only", "The estimators look fine to me; no change needed.", "empty_diff"),
     ("fenced_code_that_is_no_diff", "```python\nprint('hello')\n```\n", "empty_diff"),
-    ("header_counts_too_many", d(*HEAD, "@@ -13,3 +13,3 @@", *CLIP[1:]), "parse_error"),
-    ("hunk_longer_than_header", d(*HEAD, *CLIP, "+    # one more"), "parse_error"),
     ("line_without_prefix", d(*HEAD, CLIP[0], CLIP[1], "return weights", *CLIP[2:]), "parse_error"),
     ("headers_without_hunks", d(*HEAD), "parse_error"),
     (
@@ -473,6 +471,66 @@ def test_markdown_list_after_unfenced_diff_is_not_part_of_it(repo: Path) -> None
     assert (repo / EST).read_text() == CLIPPED
 
 
+# --- header bookkeeping is never an error --------------------------------------------------------
+
+TWO_HUNKS = (
+    "@@ -6,5 +6,6 @@",
+    " def make_estimators(alpha=1.0):",
+    '     """Return the estimators to compare."""',
+    "     ipw = InverseProbabilityWeighting()",
+    "     dm = DirectMethod()",
+    "-    return [ipw, dm]",
+    "+    dr = DirectMethod()",
+    "+    return [ipw, dm, dr]",
+    "@@ -13,2 +14,2 @@",
+    *CLIP[1:],
+)
+TWO_APPLIED = CLIPPED.replace("    return [ipw, dm]\n", "    dr = DirectMethod()\n    return [ipw, dm, dr]\n")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("@@ -6,5 +6,6 @@", "@@ -13,2 +14,2 @@"),  # right
+        ("@@ -6,4 +6,9 @@", "@@ -13,3 +13,3 @@"),  # counts wrong, second start missing the offset
+        ("@@ -6 +6 @@", "@@ -13 +13 @@"),  # counts missing
+        ("@@ -6,5 @@", "@@ +14,2 @@"),  # one side missing
+        ("@@ -6,5 +6,6 @@ def make_estimators", "@@"),  # bare header
+        ("@@", "@@"),
+    ],
+)
+def test_hunk_header_counts_and_starts_are_recomputed(repo: Path, first: str, second: str) -> None:
+    diff = d(*HEAD, first, *TWO_HUNKS[1:8], second, *TWO_HUNKS[9:])
+
+    applied = plan_patch(diff, repo, POLICY)
+
+    assert applied.edits == (FileEdit(EST, None, ESTIMATORS, TWO_APPLIED),)
+
+
+def test_blank_context_lines_without_their_space_are_context(repo: Path) -> None:
+    diff = d(*HEAD, "@@ -9,5 +9,5 @@", "     dm = DirectMethod()", "     return [ipw, dm]", "", "", *CLIP[1:])
+
+    applied = plan_patch(diff, repo, POLICY)
+
+    assert applied.edits[0].after == CLIPPED
+
+
+def test_blank_lines_between_files_are_not_context(repo: Path) -> None:
+    second = modify("ope_pipeline/repeated.py", "@@ -1,3 +1,3 @@", " x = 1", "-y = 2", "+y = 5", " z = 3")
+    diff = d(*HEAD, "@@ -13,5 +13,9 @@", *CLIP[1:], "", "") + "\n" + second
+
+    applied = plan_patch(diff, repo, POLICY)
+
+    assert [edit.path for edit in applied.edits] == [EST, "ope_pipeline/repeated.py"]
+    assert applied.edits[0].after == CLIPPED
+
+
+def test_hunk_longer_than_its_header_applies_whole(repo: Path) -> None:
+    applied = plan_patch(d(*HEAD, *CLIP, "+    # one more"), repo, POLICY)
+
+    assert applied.edits[0].after == CLIPPED + "    # one more\n"
+
+
 # --- messages an LLM can act on -------------------------------------------------------------------
 
 
@@ -497,12 +555,38 @@ def test_context_mismatch_names_hunk_missing_line_and_nearby_file_lines(repo: Pa
     assert "it occurs nowhere in the file" in message
 
 
-def test_parse_error_names_the_hunk_and_its_line(repo: Path) -> None:
+def test_unprefixed_line_inside_a_hunk_is_named(repo: Path) -> None:
     with pytest.raises(PatchError) as caught:
-        plan_patch(d(*HEAD, "@@ -13,3 +13,3 @@", *CLIP[1:]), repo, POLICY)
+        plan_patch(d(*HEAD, "@@ -13 +13 @@", CLIP[1], "return weights", *CLIP[2:]), repo, POLICY)
 
-    assert "hunk '@@ -13,3 +13,3 @@' at line 3" in str(caught.value)
-    assert "Hunk is shorter than expected" in str(caught.value)
+    assert caught.value.code == "parse_error"
+    assert "Line 5 of the diff ('return weights')" in str(caught.value)
+
+
+def test_unanchored_hunk_matching_several_places_is_refused_as_ambiguous(repo: Path) -> None:
+    with pytest.raises(PatchError) as caught:
+        plan_patch(modify("ope_pipeline/repeated.py", "@@", " x = 1", "-y = 2", "+y = 5"), repo, POLICY)
+
+    assert caught.value.code == "ambiguous_context"
+    assert "lines 1, 14, 27" in str(caught.value)
+    assert "gives no start line" in str(caught.value)
+
+
+def test_unanchored_insertion_without_context_is_refused(repo: Path) -> None:
+    with pytest.raises(PatchError) as caught:
+        plan_patch(modify(EST, "@@", "+import numpy as np"), repo, POLICY)
+
+    assert caught.value.code == "context_mismatch"
+    assert "nothing says where to insert it" in str(caught.value)
+
+
+def test_context_mismatch_of_a_miscounted_hunk_quotes_the_header_as_written(repo: Path) -> None:
+    with pytest.raises(PatchError) as caught:
+        plan_patch(d(*HEAD, "@@ -13,7 +13,9 @@", " def clip(w):", *CLIP[2:]), repo, POLICY)
+
+    assert caught.value.code == "context_mismatch"
+    assert "Hunk 1/1 (@@ -13,7 +13,9 @@)" in str(caught.value)
+    assert "'def clip(w):' (diff line 4)" in str(caught.value)
 
 
 def test_ambiguous_context_lists_the_matching_lines(repo: Path) -> None:

@@ -1,12 +1,16 @@
-"""Properties of the patch engine: round trip, shifted context, path policy, normalisation fixed point."""
+"""Properties of the patch engine: round trip, shifted context, path policy, normalisation fixed point,
+header bookkeeping (counts, starts, blank-context spaces) that never changes what a diff does."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -223,3 +227,150 @@ def test_refused_paths_raise_their_code_and_leave_the_tree_identical(
 
     assert refused is not None and refused.code == code
     assert after == before
+
+
+# --- header bookkeeping: counts, starts and blank-context spaces carry no meaning -----------------
+
+HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+OTHER = "pkg/other.py"
+# Python-like lines, blank lines among them (repeated), so blank context lines occur.
+code_lines = st.one_of(st.just(""), st.text(alphabet="abxy =()#:+-", min_size=1, max_size=8))
+
+
+@st.composite
+def mangled_header(draw: st.DrawFn, header: str, starts: bool) -> str:
+    """``header`` with wrong or missing counts, and (if ``starts``) a shifted or missing start."""
+    match = HUNK_HEADER.match(header)
+    assert match is not None
+    old, new = int(match.group(1)), int(match.group(3))
+    if starts:
+        shift = draw(st.integers(-15, 15))
+        old, new = max(old + shift, 0), max(new + shift, 0)
+    count = st.integers(0, 40)
+    forms = ["both", "no_counts", "old_only"] + (["new_only", "bare"] if starts else [])
+    form = draw(st.sampled_from(forms))
+    if form == "both":
+        return f"@@ -{old},{draw(count)} +{new},{draw(count)} @@"
+    if form == "no_counts":
+        return f"@@ -{old} +{new} @@"
+    if form == "old_only":
+        return f"@@ -{old},{draw(count)} @@"
+    if form == "new_only":
+        return f"@@ +{new},{draw(count)} @@"
+    return "@@"
+
+
+@st.composite
+def mangled(draw: st.DrawFn, diff: str, starts: bool) -> str:
+    """``diff`` with every hunk header mangled and the space of blank context lines dropped."""
+    out = []
+    for line in diff.splitlines(keepends=True):
+        if line.startswith("@@"):
+            line = draw(mangled_header(line, starts)) + "\n"
+        elif line in (" \n", " \r\n"):
+            line = line[1:]
+        out.append(line)
+    return "".join(out)
+
+
+def hunk_bodies(diff: str) -> Iterator[list[str]]:
+    """The body lines of each hunk of a clean (correctly counted) diff."""
+    body: list[str] | None = None
+    for line in diff.splitlines(keepends=True):
+        if line.startswith("@@"):
+            if body is not None:
+                yield body
+            body = []
+        elif line.startswith(("diff --git ", "--- ", "+++ ")) and body is not None:
+            yield body
+            body = None
+        elif body is not None:
+            body.append(line)
+    if body is not None:
+        yield body
+
+
+def resolvable_without_counts(diff: str) -> bool:
+    """Whether the diff avoids the two readings :mod:`bot.patch.headers` must guess without counts.
+
+    A removed "-- x" right above an added "++ y" reads as file headers; a hunk whose only context or
+    removed lines are blank lines after its last change reads as a bare insertion.
+    """
+    for body in hunk_bodies(diff):
+        if any(a.startswith("--- ") and b.startswith("+++ ") for a, b in itertools.pairwise(body)):
+            return False
+        blank = [line in (" \n", " \r\n") for line in body]
+        last_change = max((i for i, line in enumerate(body) if line[0] in "+-"), default=-1)
+        anchors = [i for i, line in enumerate(body) if line[0] in " -" and not (blank[i] and i > last_change)]
+        trailing_blanks = any(blank[i] for i in range(last_change + 1, len(body)))
+        if trailing_blanks and not anchors:
+            return False
+        for i in range(1, len(body)):  # after a blank line, "- x" reads as a Markdown bullet
+            if blank[i - 1] and BULLET.match(body[i]):
+                return False
+    return True
+
+
+BULLET = re.compile(r"^[-+*] \S")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_diff_with_wrong_counts_and_bare_blank_lines_applies_like_the_clean_diff(data: st.DataObject) -> None:
+    before = {
+        PATH: data.draw(files(st.lists(code_lines, max_size=25)), label="before"),
+        OTHER: data.draw(files(st.lists(code_lines, max_size=10)), label="other"),
+    }
+    after = {path: data.draw(edits_of(text, code_lines), label=path) for path, text in before.items()}
+    assume(before != after)
+    clean = make_diff(before, after)
+    assume(resolvable_without_counts(clean))
+    diff = data.draw(mangled(clean, starts=False), label="mangled")
+
+    with tree(before) as root:
+        expected = plan_patch(clean, root, POLICY)
+        applied = plan_patch(diff, root, POLICY)
+
+    assert applied.edits == expected.edits
+    assert applied.diff == clean
+
+
+@SETTINGS
+@given(data=st.data())
+def test_diff_with_wrong_starts_applies_like_the_clean_diff_when_its_context_is_unique(
+    data: st.DataObject,
+) -> None:
+    before = data.draw(unique_files(), label="before")
+    after = data.draw(edits_of(before, fresh_lines()), label="after")
+    assume(before != after)
+    clean = make_diff({PATH: before}, {PATH: after})
+    assume(resolvable_without_counts(clean))
+    diff = data.draw(mangled(clean, starts=True), label="mangled")
+
+    with tree({PATH: before}) as root:
+        applied = plan_patch(diff, root, POLICY)
+
+    assert applied.edits == (FileEdit(PATH, None, before, after),)
+
+
+@SETTINGS
+@given(data=st.data(), starts=st.booleans())
+def test_mangled_diff_whose_context_does_not_match_is_refused_with_the_line(
+    data: st.DataObject, starts: bool
+) -> None:
+    before = data.draw(unique_files(min_lines=2), label="before")
+    after = data.draw(edits_of(before, fresh_lines()), label="after")
+    assume(before != after)
+    clean = make_diff({PATH: before}, {PATH: after})
+    lines = clean.splitlines(keepends=True)
+    anchors = [i for i, line in enumerate(lines) if line[:1] in (" ", "-") and not line.startswith("--- ")]
+    assume(anchors)
+    wrong = data.draw(st.sampled_from(anchors), label="wrong line")
+    lines[wrong] = lines[wrong][0] + "nowhere in the file\n"
+    diff = data.draw(mangled("".join(lines), starts=starts), label="mangled")
+
+    with tree({PATH: before}) as root, pytest.raises(PatchError) as caught:
+        plan_patch(diff, root, POLICY)
+
+    assert caught.value.code == "context_mismatch"
+    assert "'nowhere in the file'" in str(caught.value)

@@ -280,7 +280,7 @@ def test_guardrail_fails_beyond_the_allowance_and_says_by_how_much() -> None:
     )
 
     assert not ok
-    assert reason == "m: worse by 25.0%, more than the allowed 20.0%"
+    assert reason == "m 10 → 12.5: worse by 25.0%, more than the allowed 20.0%"
 
 
 def test_guardrail_with_missing_metric_fails_closed() -> None:

@@ -8,7 +8,8 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import Guardrail, Objective
-from bot.results import Attempt, Persona
+from bot.harness import ReadOnlyExcerpt
+from bot.results import Attempt, EvalResult, Persona
 
 
 class Usage(BaseModel):
@@ -59,6 +60,14 @@ class AnalyzerContext:
     iteration: int
     iterations: int
     hints: list[str] = field(default_factory=list)
+    #: The baseline's per-seed results on the search seeds (this run's base commit).
+    baseline_search: EvalResult | None = None
+    #: The attempt the files are built on (the incumbent), None when they are the base commit.
+    incumbent: Attempt | None = None
+    #: This run's id: attempts of other runs were measured against other baselines.
+    run_id: str | None = None
+    #: Read-only excerpts: the harness's calls into the editable code, ``edit.context`` files.
+    read_only: list[ReadOnlyExcerpt] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,10 @@ class CoderRequest:
     feedback: str | None = None
     previous_diff: str | None = None
     attempt: int = 0
+    #: The attempt the files are built on (the incumbent), None when they are the base commit.
+    incumbent: Attempt | None = None
+    #: Read-only excerpts (the harness's calls into the editable code), for the interfaces to keep.
+    read_only: list[ReadOnlyExcerpt] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

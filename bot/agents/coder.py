@@ -1,8 +1,10 @@
 """The LLM Coder (hypothesis → one unified diff) and the single-agent ``default`` framework.
 
-The Coder sees the exact current content of the files it is given — the loop passes only editable
-files, and nothing else is ever read here — with the Analyzer's files first, within a size cap. In a
-repair round the prompt quotes the patch engine's exact error and the refused diff.
+The Coder sees the exact current content of the files it is given, with line numbers — the loop
+passes only editable files, and nothing else is ever read here — with the Analyzer's files first,
+within a size cap, and what they are (the incumbent or the base commit); the harness's calls into
+them come as read-only excerpts. In a repair round the prompt quotes the patch engine's exact error
+and the refused diff.
 
 The ``default`` framework is the baseline the benchmark compares the two-agent framework against:
 :class:`SingleShotAnalyzer` makes no LLM call (it packages the objective into a fixed Analysis), and
@@ -14,7 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.agents.analyzer import bounded_hints, describe_baseline, describe_objective
+from bot.agents.analyzer import (
+    CatalogSource,
+    bounded_hints,
+    catalog_text,
+    describe_baseline,
+    describe_files,
+    describe_objective,
+    describe_read_only,
+)
 from bot.agents.base import Analysis, AnalyzerContext, AnalyzerReply, CoderReply, CoderRequest
 from bot.agents.llm import LLMClient, Prompt, clip, fence, language_of, render_template
 
@@ -23,6 +33,7 @@ _DIFF_FENCE = re.compile(
 )
 _DIFF_START = re.compile(r"^(?:diff --git |--- (?:a/|/dev/null))", re.MULTILINE)
 _PREVIOUS_DIFF_CHARS = 20_000
+_READ_ONLY_CHARS = 6_000
 
 
 def extract_diff(text: str) -> str:
@@ -37,8 +48,17 @@ def extract_diff(text: str) -> str:
     return text[start.start() :] if start else text
 
 
+def numbered(text: str) -> str:
+    """``text`` with each line as ``"  12 | line"`` (the line itself exactly, whitespace included)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    width = max(4, len(str(len(lines))))
+    return "\n".join(f"{number:>{width}} | {line}" for number, line in enumerate(lines, 1))
+
+
 def render_files(files: Mapping[str, str], first: Sequence[str], budget_chars: int) -> str:
-    """Exact file contents as markdown: ``first`` paths, then the rest, while under ``budget_chars``.
+    """Exact file contents with line numbers: ``first`` paths, then the rest, while under ``budget_chars``.
 
     The files named in ``first`` are always shown (the change cannot be written without them); the
     others are listed by name when they do not fit.
@@ -48,7 +68,10 @@ def render_files(files: Mapping[str, str], first: Sequence[str], budget_chars: i
     left_out: list[str] = []
     used = 0
     for path in order:
-        block = f"### {path}\n" + fence(files[path], language_of(path))
+        text = files[path]
+        ending = "" if not text or text.endswith("\n") else " (no newline at the end of the last line)"
+        count = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        block = f"### {path} ({count} lines{ending})\n" + fence(numbered(text), language_of(path))
         if path not in first and used + len(block) > budget_chars:
             left_out.append(f"{path} ({len(files[path])} characters)")
             continue
@@ -76,6 +99,12 @@ def repair_section(request: CoderRequest) -> str:
     )
 
 
+def coder_read_only(request: CoderRequest) -> str:
+    """The read-only harness excerpts as a section of a Coder prompt ("" when there are none)."""
+    body = describe_read_only(request.read_only, _READ_ONLY_CHARS)
+    return f"## Read-only: how the harness calls this code (do not edit)\n\n{body}\n" if body else ""
+
+
 class LLMCoder:
     """A :class:`~bot.agents.base.Coder` backed by any :class:`LLMClient`."""
 
@@ -90,7 +119,9 @@ class LLMCoder:
         system, context, task = render_template(
             "coder",
             {
+                "files_are": describe_files(request.incumbent),
                 "files": render_files(request.files, analysis.files, self._file_chars),
+                "read_only": coder_read_only(request),
                 "hypothesis": analysis.hypothesis,
                 "persona": analysis.persona,
                 "plan": analysis.plan or "(no plan given: implement the hypothesis directly)",
@@ -141,7 +172,12 @@ class SingleShotCoder:
     """The ``default`` framework's Coder: decides and writes the diff in one call."""
 
     def __init__(
-        self, client: LLMClient, *, catalog: str, file_chars: int = 120_000, max_tokens: int = 8192
+        self,
+        client: LLMClient,
+        *,
+        catalog: str | CatalogSource,
+        file_chars: int = 120_000,
+        max_tokens: int = 8192,
     ) -> None:
         self._client = client
         self._catalog = catalog
@@ -153,8 +189,10 @@ class SingleShotCoder:
         system, context, task = render_template(
             "single_shot",
             {
-                "catalog": self._catalog,
+                "catalog": catalog_text(self._catalog, request.files),
+                "files_are": describe_files(request.incumbent),
                 "files": render_files(request.files, request.analysis.files, self._file_chars),
+                "read_only": coder_read_only(request),
                 "brief": request.analysis.plan,
                 "repair": repair_section(request),
             },

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 from bot import __version__
-from bot.agents.analyzer import LLMAnalyzer
+from bot.agents.analyzer import CatalogSource, LLMAnalyzer
 from bot.agents.base import Agent
 from bot.agents.budget import Budget, PriceTable
 from bot.agents.coder import LLMCoder, SingleShotAnalyzer, SingleShotCoder
@@ -40,7 +40,7 @@ def make_agent(
     budget: Budget | None = None,
     stream: bool = True,
     max_retries: int = 4,
-    timeout_s: float = 600.0,
+    timeout_s: float | None = None,
     cwd: Path | None = None,
     pass_env: Sequence[str] = (),
     catalog: str | None = None,
@@ -50,11 +50,13 @@ def make_agent(
     ``environ`` is the only environment consulted (keys, base URL) and the source of the secret
     values scrubbed from every prompt. One :class:`Budget` (``budget``, else built from
     ``config.budget``) is shared by the Analyzer and the Coder; ``price_table`` adds to
-    ``config.prices`` and ``pass_env`` to ``config.agent_pass_env``. ``stream``, ``max_retries`` and
-    ``timeout_s`` tune the anthropic backend; ``cwd``, ``timeout_s`` and ``pass_env`` (secret-looking
-    variables the command may still see, e.g. its own API key) the command backend;
-    ``catalog`` replaces the OPE catalog text (default: ``bot.ope.catalog.catalog_markdown()``, cached
-    in ``cwd/.growthhacker/cache`` when that directory exists).
+    ``config.prices`` and ``pass_env`` to ``config.agent_pass_env``. ``timeout_s`` (default
+    ``config.agent_timeout_s``) bounds each call of either backend; ``stream`` and ``max_retries``
+    tune the anthropic backend; ``cwd`` and ``pass_env`` (secret-looking variables the command may
+    still see, e.g. its own API key) the command backend;
+    ``catalog`` replaces the OPE catalog text (default: the catalog of the editable files each prompt
+    shows, :func:`bot.ope.repo_catalog.repo_catalog`; the whole catalog it falls back to is cached in
+    ``cwd/.growthhacker/cache`` when that directory exists).
 
     Returns:
         ``(agent, explanation)``; the explanation is one line for the user, such as
@@ -66,6 +68,7 @@ def make_agent(
         AgentError: the agent command is blank or cannot be split like a shell would.
     """
     name = agent or config.agent
+    timeout = config.agent_timeout_s if timeout_s is None else timeout_s
     if name not in get_args(AgentName):
         raise ConfigError(f"unknown agent {name!r}: choose one of {', '.join(get_args(AgentName))}")
     chosen, why = _resolve(cast(AgentName, name), environ)
@@ -80,7 +83,7 @@ def make_agent(
                 "agent `command` needs a command: pass --agent-command or set loop.agent_command"
             )
         client = CommandClient(
-            command, environ=environ, timeout_s=timeout_s, cwd=cwd, budget=shared,
+            command, environ=environ, timeout_s=timeout, cwd=cwd, budget=shared,
             pass_env=[*config.agent_pass_env, *pass_env],
         )
         label, detail = "command", command
@@ -89,7 +92,7 @@ def make_agent(
         # and every CLI start, would otherwise pay.
         from bot.agents.anthropic_backend import DEFAULT_BASE_URL, AnthropicClient, make_sdk_client
 
-        sdk = make_sdk_client(environ, max_retries=max_retries, timeout_s=timeout_s)
+        sdk = make_sdk_client(environ, max_retries=max_retries, timeout_s=timeout)
         anthropic_client = AnthropicClient(
             sdk, model=config.model, budget=shared, prices={**config.prices, **(price_table or {})},
             stream=stream,
@@ -101,8 +104,8 @@ def make_agent(
         detail = f"{config.model} at {where}" if where != DEFAULT_BASE_URL else config.model
         if not anthropic_client.price_known:
             detail += "; unknown model price, charged at the dearest known price (set loop.prices)"
-    # After the client: an unusable agent fails before the seconds the catalog can take to build.
-    text = catalog if catalog is not None else _catalog(cwd)
+    # Built lazily, at the first prompt: it reads the installed libraries (seconds).
+    text: str | CatalogSource = catalog if catalog is not None else _repository_catalog(cwd)
     if framework == "default":
         built = Agent(f"{label}+default", SingleShotAnalyzer(), SingleShotCoder(client, catalog=text))
     else:
@@ -133,6 +136,21 @@ def _heuristic() -> Agent:
     from bot.agents.heuristic import make_heuristic_agent
 
     return make_heuristic_agent()
+
+
+def _repository_catalog(project: Path | None) -> CatalogSource:
+    """The catalog for the files a prompt shows (:func:`bot.ope.repo_catalog.repo_catalog`).
+
+    Built at the first prompt, not here: reading the installed signatures imports obp, scope-rl
+    and torch. Code that imports none of them gets the whole catalog, cached on disk.
+    """
+
+    def build(files: Mapping[str, str]) -> str:
+        from bot.ope.repo_catalog import repo_catalog
+
+        return repo_catalog(files, whole=lambda: _catalog(project))
+
+    return build
 
 
 def _catalog(project: Path | None) -> str:

@@ -1,10 +1,11 @@
 """What the LLM-driven agents share: the prompt shape, the client protocol, templates and text helpers.
 
 A :class:`Prompt` has three parts so a backend can cache what does not change between calls:
-``system`` (instructions, the OPE catalog) and ``context`` (file contents of the base commit) are
-stable across iterations; ``task`` (journal, hints, hypothesis, repair feedback) changes every call.
-Backends (:mod:`bot.agents.anthropic_backend`, :mod:`bot.agents.command_backend`) implement
-:class:`LLMClient`; the Analyzer and Coder only build prompts and parse answers.
+``system`` (instructions, the OPE catalog) and ``context`` (the files the iteration starts from, the
+read-only harness excerpts) change only when the incumbent does; ``task`` (journal, hints,
+hypothesis, repair feedback) changes every call. Backends (:mod:`bot.agents.anthropic_backend`,
+:mod:`bot.agents.command_backend`) implement :class:`LLMClient`; the Analyzer and Coder only build
+prompts and parse answers.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ def best_first(records: list[Record]) -> list[Attempt]:
             elif r.text:
                 feedback.setdefault(key, []).append(r.text)
     attempts: list[tuple[int, Attempt]] = []
+    seen: dict[str, list[tuple[str, dict[int, float]]]] = {}  # per run: (name, objective by seed)
     for order, r in enumerate(records):
         if not isinstance(r, IterationRecorded):
             continue
@@ -62,6 +63,9 @@ def best_first(records: list[Record]) -> list[Attempt]:
                     details=r.details,
                     verdict=verdicts.get(key),
                     feedback=feedback.get(key, []),
+                    search=r.search,
+                    parent=r.parent,
+                    no_effect=_same_as(r, start, base, seen),
                 ),
             )
         )
@@ -74,6 +78,25 @@ def best_first(records: list[Record]) -> list[Attempt]:
         )
     )
     return [a for _, a in attempts]
+
+
+def _same_as(
+    record: IterationRecorded,
+    start: RunStarted | None,
+    base: BaselineRecorded | None,
+    seen: dict[str, list[tuple[str, dict[int, float]]]],
+) -> str | None:
+    """What ``record``'s objective equals on every seed (the baseline or an earlier iteration of
+    its run), or None; remembers ``record`` for the iterations after it."""
+    if start is None or record.search is None or not record.search.ok:
+        return None
+    values = record.search.by_seed(start.metric)
+    earlier = seen.setdefault(record.run_id, [])
+    if not earlier and base is not None and base.search.ok:
+        earlier.append(("the baseline", base.search.by_seed(start.metric)))
+    match = next((name for name, other in earlier if other == values), None)
+    earlier.append((f"iteration {record.iteration}", values))
+    return match
 
 
 def summarise(records: list[Record], run_id: str) -> RunSummary:

@@ -109,7 +109,7 @@ def installed_specs(library: Library) -> tuple[Spec, ...]:
 def installed_pipeline_calls() -> tuple[PipelineCall, ...]:
     """``PIPELINE_CALLS`` read from the installed scope-rl (the static list if it does not import)."""
     source = library_source("scope-rl")
-    module = _quiet_import(PIPELINE_MODULE) if source.startswith("installed") else source
+    module = quiet_import(PIPELINE_MODULE) if source.startswith("installed") else source
     if isinstance(module, str):
         return PIPELINE_CALLS
     out: list[PipelineCall] = []
@@ -144,10 +144,11 @@ def _import_root(library: Library) -> ModuleType | str:
     root = ROOTS[library]
     if importlib.util.find_spec(root) is None:
         return f"{root} is not installed"
-    return _quiet_import(root)
+    return quiet_import(root)
 
 
-def _quiet_import(name: str) -> ModuleType | str:
+def quiet_import(name: str) -> ModuleType | str:
+    """The imported module ``name``, or a one-line reason it failed (banners and warnings silenced)."""
     # gym/scope-rl print deprecation banners on import; they are noise in a bot's output.
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
@@ -159,7 +160,7 @@ def _quiet_import(name: str) -> ModuleType | str:
 
 
 def _introspect(spec: Spec, source: str) -> Spec:
-    module = _quiet_import(spec.module)
+    module = quiet_import(spec.module)
     if isinstance(module, str):
         return dataclasses.replace(spec, source=f"static ({module})")
     cls = getattr(module, spec.name, None)
@@ -240,26 +241,33 @@ def catalog_markdown(
     catalog = catalog or Catalog()
     lines: list[str] = []
     for library in libraries:
-        specs = [s for s in catalog.specs(library) if s.available]
-        lines.append(f"### {library} ({catalog.source(library)})")
-        lines.append("| class | import | family | needs reward model | knobs (candidates) | when it helps |")
-        lines.append("|---|---|---|---|---|---|")
-        for s in specs:
-            where = s.module if s.library != "scope-rl" else f"{s.module} (legacy: {s.legacy_name})"
-            needs = "yes" if s.needs_reward_model else ""
-            family = f"{s.family}, self-normalised" if s.self_normalized else s.family
-            lines.append(
-                f"| {s.name} | {where} | {family} | {needs} | {_knobs_text(s)} | {s.description} |"
-            )
-        lines.append("")
+        lines += library_table(catalog, library, [s for s in catalog.specs(library) if s.available])
     if "scope-rl" in libraries:
-        lines += _pipeline_lines(catalog)
+        lines += pipeline_lines(catalog)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _pipeline_lines(catalog: Catalog) -> list[str]:
-    """scope-rl's pipeline knobs as a short list (keyword, where it goes, library default, effect)."""
-    calls = {c.name: c for c in catalog.pipeline_calls()}
+def library_table(catalog: Catalog, library: Library, specs: list[Spec]) -> list[str]:
+    """Markdown lines: a heading naming ``library``'s source, then one table row per spec."""
+    lines = [
+        f"### {library} ({catalog.source(library)})",
+        "| class | import | family | needs reward model | knobs (candidates) | when it helps |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in specs:
+        where = s.module if s.library != "scope-rl" else f"{s.module} (legacy: {s.legacy_name})"
+        needs = "yes" if s.needs_reward_model else ""
+        family = f"{s.family}, self-normalised" if s.self_normalized else s.family
+        lines.append(f"| {s.name} | {where} | {family} | {needs} | {_knobs_text(s)} | {s.description} |")
+    return [*lines, ""]
+
+
+def pipeline_lines(catalog: Catalog, used: frozenset[str] | None = None) -> list[str]:
+    """scope-rl's pipeline knobs as a short list (keyword, where it goes, library default, effect).
+
+    With ``used``, only knobs of those call names; no lines when none is left.
+    """
+    calls = {c.name: c for c in catalog.pipeline_calls() if used is None or c.name in used}
     lines = ["### scope-rl pipeline knobs (keyword arguments of the calls around the estimators)"]
     for knob in PIPELINE_KNOBS:
         where = [c for name in knob.calls if (c := calls.get(name)) is not None and knob.keyword in c.params]
@@ -267,7 +275,7 @@ def _pipeline_lines(catalog: Catalog) -> list[str]:
             names = ", ".join(f"`{c.owner + '.' if c.owner else ''}{c.name}`" for c in where)
             default = where[0].default(knob.keyword)
             lines.append(f"- `{knob.keyword}` on {names} (default {default!r}): {knob.help}")
-    return [*lines, ""]
+    return [*lines, ""] if len(lines) > 1 else []
 
 
 def _knobs_text(spec: Spec) -> str:

@@ -4,6 +4,8 @@ Modules (import from this package, not from them):
 
 - :mod:`bot.patch.parse`: find a diff in an agent's answer and parse it (``unidiff``) into files,
   hunks and lines.
+- :mod:`bot.patch.headers`: hunk headers recounted from their bodies before parsing, so wrong or
+  missing ``@@`` counts and starts, and blank context lines without their space, are no errors.
 - :mod:`bot.patch.paths`: the path policy (editable / protected globs) and path normalisation.
 - :mod:`bot.patch.hunks`: apply one file's hunks tolerantly (shifted lines, whitespace drift, CRLF).
 - :mod:`bot.patch.apply`: the whole diff checked against the policy, applied all-or-nothing, and

@@ -5,6 +5,7 @@ current content by, in order: (1) an exact match at the stated line, shifted by 
 moved; (2) an exact match anywhere — the only one, or the nearest if it lies within
 :data:`WINDOW` lines of the stated line; (3) the same comparing ``line.strip()``, re-indenting added
 lines by the indentation drift seen on the matched lines. Matched context lines keep the file's text.
+A hunk whose header gave no start line (see :mod:`bot.patch.headers`) must match in one place only.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def apply_hunks(content: str, hunks: Sequence[Hunk], path: str) -> str:
         delta = len(new) - len(before)
         regions = [(s + delta, e + delta) if s >= end else (s, e) for s, e in regions]
         regions.append((position + changed[0], position + changed[1]))
-        shift = position - hunk.stated_index + delta
+        # An unanchored hunk says nothing about how the diff's line numbers drift from the file's.
+        shift = position - hunk.stated_index + delta if hunk.anchored else shift + delta
     # Only the last line may lack a line ending (a hunk may have appended after an unterminated line).
     fixed = [(text, eol or default_eol) for text, eol in lines[:-1]] + lines[-1:]
     return "".join(text + eol for text, eol in fixed)
@@ -106,6 +108,14 @@ def _locate(
 ) -> tuple[int, bool]:
     """Where the hunk's "before" lines are; returns (index, whether whitespace-insensitive)."""
     size = len(before)
+    if size == 0 and not hunk.anchored and lines:
+        raise PatchError(
+            "context_mismatch",
+            f"Hunk {hunk.index}/{total} ({hunk.header}) of {path} has neither context nor removed lines "
+            "and its header gives no start line, so nothing says where to insert it. Add two or three "
+            "unchanged lines from around the insertion point as context.",
+            path,
+        )
     if size == 0:  # pure insertion (a new file, or a hunk without context)
         return min(max(expected, 0), len(lines)), False
     for loose in (False, True):
@@ -115,7 +125,8 @@ def _locate(
             return all(_key(lines[start + i][0], loose) == w for i, w in enumerate(wanted))
 
         if (
-            0 <= expected <= len(lines) - size
+            hunk.anchored
+            and 0 <= expected <= len(lines) - size
             and not _overlaps(expected, size, regions)
             and matches(expected)
         ):
@@ -130,9 +141,17 @@ def _locate(
         if found:
             ranked = sorted(found, key=lambda start: abs(start - expected))
             nearest = abs(ranked[0] - expected)
-            if nearest <= WINDOW and abs(ranked[1] - expected) > nearest:
+            if hunk.anchored and nearest <= WINDOW and abs(ranked[1] - expected) > nearest:
                 return ranked[0], loose
             places = ", ".join(str(start + 1) for start in found[:6]) + (", …" if len(found) > 6 else "")
+            if not hunk.anchored:
+                raise PatchError(
+                    "ambiguous_context",
+                    f"Hunk {hunk.index}/{total} ({hunk.header}) of {path} matches the file in "
+                    f"{len(found)} places (lines {places}) and its header gives no start line. Add more "
+                    "unchanged context lines around the change, so that they occur only once.",
+                    path,
+                )
             raise PatchError(
                 "ambiguous_context",
                 f"Hunk {hunk.index}/{total} ({hunk.header}) of {path} matches the file in "
@@ -182,6 +201,8 @@ def _mismatch(
     elsewhere = f"it occurs at line(s) {', '.join(occurs[:5])}" if occurs else "it occurs nowhere in the file"
     if best_count:
         after = f" after {best_count} matching line(s) starting at line {best_start + 1}"
+    elif not hunk.anchored:
+        after = " anywhere in the file"
     elif expected >= len(lines):
         after = f" at the stated line {expected + 1} (the file has {len(lines)} lines)"
     else:

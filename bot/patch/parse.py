@@ -19,6 +19,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
 from bot.errors import PatchError
+from bot.patch.headers import NormalisedDiff, normalise_hunks
 
 NO_NEWLINE = "\\ No newline at end of file"
 _DEV_NULL = "/dev/null"
@@ -29,10 +30,6 @@ _BINARY = re.compile(r"^(GIT binary patch|Binary files? .* differ)")
 _RENAME = re.compile(r"^rename (from|to) (.+?)\s*$")
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _DIFF_START = re.compile(r"^(diff --git |--- |\+\+\+ |@@ )")
-_FIX_COUNTS = (
-    "Make each @@ -start,count +start,count @@ header match its body (left count = ' ' and '-' lines, "
-    "right count = ' ' and '+' lines) and start every hunk line with ' ', '+' or '-'."
-)
 
 
 @dataclass(frozen=True)
@@ -47,12 +44,17 @@ class HunkLine:
 
 @dataclass(frozen=True)
 class Hunk:
-    """One hunk of one file, numbered from 1 in the order the diff gives them."""
+    """One hunk of one file, numbered from 1 in the order the diff gives them.
+
+    ``header`` is the header as the agent wrote it; ``source_start`` the old-side start after
+    normalisation; ``anchored`` is False when the header gave no start line to trust.
+    """
 
     index: int
     header: str
     source_start: int
     lines: tuple[HunkLine, ...]
+    anchored: bool = True
 
     @property
     def before(self) -> list[HunkLine]:
@@ -90,15 +92,12 @@ class _Tracker:
 
     lines: list[str]
     current: int = 0
-    last_hunk: tuple[int, str] | None = None
     last_file: str | None = None
 
     def __iter__(self) -> Iterator[str]:
         for number, line in enumerate(self.lines, 1):
             self.current = number
-            if line.startswith("@@"):
-                self.last_hunk = (number, line.rstrip())
-            elif line.startswith("+++ "):
+            if line.startswith("+++ "):
                 self.last_file = line[4:].strip()
             yield line
 
@@ -172,22 +171,20 @@ def parse_diff(diff: str) -> list[FileDiff]:
     Raises:
         PatchError: ``parse_error`` (with the line number where known) or ``empty_diff``.
     """
-    lines = _plain_deletes(list(io.StringIO(diff)))  # splits on "\n" only: "\r" stays in a line
-    tracker = _Tracker(lines)
+    normalised = normalise_hunks(_plain_deletes(list(io.StringIO(diff))))  # "\r" stays in a line
+    tracker = _Tracker(normalised.lines)
     try:
         patch = PatchSet(tracker)
     except UnidiffParseError as exc:
-        raise PatchError("parse_error", _parse_message(exc, tracker), _strip_b(tracker.last_file)) from exc
+        message = _parse_message(exc, normalised.origins[tracker.current - 1] if tracker.current else 0)
+        raise PatchError("parse_error", message, _strip_b(tracker.last_file)) from exc
     if not patch:
         raise PatchError(
             "empty_diff",
             "The text holds no file changes: write a unified diff with '--- a/<path>' and '+++ b/<path>' "
             "headers followed by @@ hunks.",
         )
-    files = [_file_diff(patched) for patched in patch]
-    for patched, parsed in zip(patch, files, strict=True):
-        _check_hunk_ends(patched, parsed, lines)
-    return files
+    return [_file_diff(patched, normalised) for patched in patch]
 
 
 def _plain_deletes(lines: list[str]) -> list[str]:
@@ -205,17 +202,11 @@ def _plain_deletes(lines: list[str]) -> list[str]:
     return lines
 
 
-def _parse_message(exc: UnidiffParseError, tracker: _Tracker) -> str:
-    reason = str(exc).strip()
-    if tracker.last_hunk and ("shorter" in reason or "longer" in reason):
-        number, header = tracker.last_hunk
-        fewer_more = "fewer" if "shorter" in reason else "more"
-        where = f"hunk '{header}' at line {number} has {fewer_more} lines than its header counts"
-        return f"The diff cannot be parsed ({where}; unidiff: {reason}). {_FIX_COUNTS}"
+def _parse_message(exc: UnidiffParseError, line: int) -> str:
     return (
-        f"The diff cannot be parsed (line {tracker.current}; unidiff: {reason}). Write each file as "
-        "'--- a/<path>' (or /dev/null), '+++ b/<path>' (or /dev/null), then its @@ hunks; "
-        f"{_FIX_COUNTS[0].lower()}{_FIX_COUNTS[1:]}"
+        f"The diff cannot be parsed (line {line}; unidiff: {str(exc).strip()}). Write each file as "
+        "'--- a/<path>' (or /dev/null), '+++ b/<path>' (or /dev/null), then its @@ hunks, and start "
+        "every hunk line with ' ' (context), '+' (added) or '-' (removed)."
     )
 
 
@@ -225,7 +216,7 @@ def _strip_b(name: str | None) -> str | None:
     return name[2:] if name.startswith("b/") else name
 
 
-def _file_diff(patched: PatchedFile) -> FileDiff:
+def _file_diff(patched: PatchedFile, normalised: NormalisedDiff) -> FileDiff:
     info = [line.rstrip("\r\n") for line in (patched.patch_info or [])]
     source, target = _paths(_clean(patched.source_file), _clean(patched.target_file))
     renames = {m.group(1): m.group(2) for m in map(_RENAME.match, info) if m}
@@ -245,7 +236,7 @@ def _file_diff(patched: PatchedFile) -> FileDiff:
     return FileDiff(
         source=source,
         target=target,
-        hunks=tuple(_hunks(patched, label or "")),
+        hunks=tuple(_hunks(patched, normalised)),
         binary=bool(patched.is_binary_file) or any(_BINARY.match(line) for line in info),
         symlink="120000" in modes,
         submodule="160000" in modes,
@@ -285,21 +276,28 @@ def _paths(source: str | None, target: str | None) -> tuple[str | None, str | No
     return source, target
 
 
-def _hunks(patched: PatchedFile, label: str) -> Iterator[Hunk]:
+def _hunks(patched: PatchedFile, normalised: NormalisedDiff) -> Iterator[Hunk]:
+    """The file's hunks, with the header and line numbers as the agent wrote them."""
     for index, hunk in enumerate(patched, 1):
-        header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
-        if hunk.section_header:
-            header += f" {hunk.section_header.rstrip()}"
+        numbers = [line.diff_line_no for line in hunk if line.diff_line_no is not None]
+        # The normaliser writes every header right above its body and drops bodiless hunks.
+        header_line = min(numbers) - 1
         lines: list[HunkLine] = []
         for line in hunk:
             if line.line_type in (" ", "-", "+"):
-                lines.append(_hunk_line(line.line_type, line.value, line.diff_line_no))
+                origin = normalised.origins[line.diff_line_no - 1] if line.diff_line_no else None
+                lines.append(_hunk_line(line.line_type, line.value, origin))
             elif line.line_type == "\\" and lines:
                 # "\ No newline at end of file" belongs to the line before it.
                 last = lines[-1]
                 lines[-1] = HunkLine(last.kind, last.text + last.eol.removesuffix("\n"), "", last.diff_line)
-        _check_swallowed_header(lines, index, header, label)
-        yield Hunk(index=index, header=header, source_start=hunk.source_start, lines=tuple(lines))
+        yield Hunk(
+            index=index,
+            header=normalised.headers.get(header_line, "@@")[:80],
+            source_start=hunk.source_start,
+            lines=tuple(lines),
+            anchored=header_line not in normalised.unanchored,
+        )
 
 
 def _hunk_line(kind: str, value: str, diff_line: int | None) -> HunkLine:
@@ -308,61 +306,13 @@ def _hunk_line(kind: str, value: str, diff_line: int | None) -> HunkLine:
     return HunkLine(kind, value.removesuffix("\n"), "\n", diff_line)
 
 
-def _check_swallowed_header(lines: list[HunkLine], index: int, header: str, label: str) -> None:
-    """A hunk whose header counts too many lines eats the next file's '--- '/'+++ ' headers."""
-    for first, second in itertools.pairwise(lines):
-        if (
-            first.kind == "-"
-            and first.text.startswith("-- ")
-            and second.kind == "+"
-            and second.text.startswith("++ ")
-        ):
-            raise PatchError(
-                "parse_error",
-                f"Hunk {index} ({header}) of {label} counts more lines than it has, so it swallowed the next "
-                f"file header at line {first.diff_line}. {_FIX_COUNTS}",
-                label,
-            )
-
-
-def _check_hunk_ends(patched: PatchedFile, parsed: FileDiff, lines: list[str]) -> None:
-    """unidiff stops a hunk when its header counts are used up and silently drops what follows.
-
-    Raises ``parse_error`` when the next line still looks like a hunk line.
-    """
-    for hunk, model in zip(patched, parsed.hunks, strict=True):
-        numbers = [line.diff_line_no for line in hunk if line.diff_line_no is not None]
-        if not numbers:
-            continue
-        index, skipped_blank = max(numbers), False  # 0-based index of the line after the hunk
-        while index < len(lines) and (lines[index].startswith("\\") or not lines[index].strip()):
-            skipped_blank = skipped_blank or not lines[index].strip()
-            index += 1
-        if index >= len(lines):
-            continue
-        line = lines[index]
-        next_line = lines[index + 1] if index + 1 < len(lines) else ""
-        is_header = line.startswith("+++ ") or (line.startswith("--- ") and next_line.startswith("+++ "))
-        # After a blank line, "- text" is more likely a Markdown list below an unfenced diff.
-        bullet = skipped_blank and re.match(r"^[-+] \S", line) is not None
-        kinds = "+-" if skipped_blank else "+- "
-        if line[:1] in kinds and not is_header and not bullet and line.rstrip() != "--":
-            label = parsed.target or parsed.source or ""
-            raise PatchError(
-                "parse_error",
-                f"Hunk {model.index} ({model.header}) of {label} ends, by its header counts, before line "
-                f"{index + 1} ({line.rstrip()[:60]!r}), which still looks like part of it. {_FIX_COUNTS}",
-                label,
-            )
-
-
 def diff_summary(diff: str) -> str:
     """One line like "ope_pipeline/estimators.py (+3 −1)" per file of ``diff``, joined by ", ".
 
     Returns "" for an empty or unreadable diff (a summary is for display; it never raises).
     """
     try:
-        patch_set = PatchSet(diff)
-    except UnidiffParseError:
+        patch_set = PatchSet(normalise_hunks(list(io.StringIO(diff))).lines)
+    except (UnidiffParseError, PatchError):
         return ""
     return ", ".join(f"{f.path} (+{f.added} −{f.removed})" for f in patch_set)

@@ -49,11 +49,11 @@ def modify(path: str, *hunk: str) -> str:
     return d(f"--- a/{path}", f"+++ b/{path}", *hunk)
 
 
-SCALE = ("@@ -1,1 +1,1 @@", "-SCALE = 1.0", "+SCALE = 0.3")
-
 ROWS = [
     ("malformed_hunk", modify(MODEL, "@@ -1 +1 @@", "SCALE = 0.3"), "refused", "parse_error"),
-    ("wrong_line_counts", modify(MODEL, "@@ -1,4 +1,4 @@", *SCALE[1:]), "refused", "parse_error"),
+    # Header bookkeeping is recomputed from the hunk's lines: never a reason to refuse.
+    ("wrong_line_counts", modify(OLD, "@@ -1,4 +1,4 @@", "-OLD = True", "+OLD = False"), "applied", OLD),
+    ("bare_hunk_header", modify(OLD, "@@", "-OLD = True", "+OLD = 1"), "applied", OLD),
     (
         "context_matching_twice",
         modify(REPEATED, "@@ -12,3 +12,3 @@", " x = 1", "-y = 2", "+y = 5", " z = 3"),

@@ -60,7 +60,7 @@ if "Role: Analyzer" in prompt:
     print("```json\n" + json.dumps(analysis) + "\n```")
 else:
     target = re.search(r"Hypothesis: Set SCALE to ([0-9.]+)", prompt).group(1)
-    current = re.search(r"^SCALE = ([0-9.]+)$", prompt, re.M).group(1)
+    current = re.search(r"^(?:\s*\d+ \| )?SCALE = ([0-9.]+)$", prompt, re.M).group(1)
     print("```diff\n--- a/pipeline/params.py\n+++ b/pipeline/params.py\n@@ -1 +1 @@\n"
           f"-SCALE = {current}\n+SCALE = {target}\n```")
 '''

@@ -43,8 +43,8 @@ def main() -> None:
                     "plan": plan, "files": ["pipeline/model.py"]}
         print("```json\n" + json.dumps(analysis) + "\n```")
         return
-    wanted = re.search(r"set SCALE to ([0-9.]+)", prompt)
-    current = re.search(r"^SCALE = ([0-9.]+)$", prompt, re.MULTILINE)
+    wanted = re.search(r"Hypothesis: set SCALE to ([0-9.]+)", prompt)
+    current = re.search(r"^(?:\s*\d+ \| )?SCALE = ([0-9.]+)$", prompt, re.MULTILINE)
     if wanted is None or current is None:
         print("I could not find the plan or the file.")
         return
