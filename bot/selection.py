@@ -1,5 +1,6 @@
-"""When does a candidate count? The rules of search and held-out confirmation, which candidate the
-next iteration builds on, and when the loop stops early — pure functions over journal records."""
+"""When does a candidate count? Search acceptance, validation and held-out confirmation (one rule,
+:mod:`bot.decision`, on three tiers of seeds), which candidate the next iteration builds on, and when
+the loop stops early — pure functions over journal records."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.config import Config, Objective
+from bot.decision import Criteria, assess, pct
 from bot.journal import IterationRecorded
 from bot.results import EvalResult, IterationFailure
-from bot.stats import compare, guardrail_holds
 
 
 @dataclass(frozen=True)
@@ -22,47 +23,49 @@ class Verdict:
     improvement: float
     reason: str
     kind: IterationFailure | None = None
+    #: About how many paired seeds would decide, when the objective is undecided.
+    needed: int | None = None
 
 
 def judge_search(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
-    """A candidate improves on the search seeds if its objective mean beats the baseline's by more
-    than ``loop.min_improvement`` and every guardrail holds."""
-    return _judge(base, cand, config, "search", paired_majority=False)
+    """Whether a candidate counts on the search seeds: better by the one rule (:mod:`bot.decision`)
+    and every guardrail within its allowance."""
+    return _judge(base, cand, config, "search")
+
+
+def judge_validation(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
+    """Whether a would-be incumbent also holds on the validation seeds (the same rule); a candidate
+    that does not is recorded as ``not_validated`` ("did not validate")."""
+    verdict = _judge(base, cand, config, "validation")
+    if verdict.ok:
+        return verdict
+    return Verdict(False, verdict.improvement, f"did not validate: {verdict.reason}", "not_validated",
+                   verdict.needed)
 
 
 def judge_confirmation(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
-    """On the held-out seeds a finalist must also win on a strict majority of paired seeds, which
-    rejects "extreme value" wins where one lucky seed carries the mean."""
-    return _judge(base, cand, config, "held-out", paired_majority=True)
+    """Whether a finalist holds on the held-out seeds (the same rule)."""
+    return _judge(base, cand, config, "held-out")
 
 
-def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str, paired_majority: bool) -> Verdict:
-    objective = config.evaluate.objective
+def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str) -> Verdict:
+    metric = config.evaluate.objective.metric
     if not cand.ok:
         bad = cand.first_failure
         why = f"{bad.failure} on seed {bad.seed}" if bad else "no results"
         kind: IterationFailure = bad.failure if bad and bad.failure else "crash"
         return Verdict(False, math.nan, f"evaluation failed on the {seeds} seeds ({why})", kind)
-    cmp = compare(base, cand, objective.metric, objective.goal)
-    if not math.isfinite(cmp.improvement):
-        return Verdict(False, math.nan, f"{objective.metric} is not comparable on the {seeds} seeds",
-                       "not_better")
-    if cmp.improvement <= config.loop.min_improvement:
-        return Verdict(False, cmp.improvement,
-                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds: no gain",
-                       "not_better")
-    if paired_majority and cmp.wins <= cmp.losses:
-        return Verdict(False, cmp.improvement,
-                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds but better on only "
-                       f"{cmp.wins} of {cmp.n} seeds (needs a majority)", "not_better")
-    for guardrail in config.evaluate.guardrails:
-        holds, why = guardrail_holds(base, cand, guardrail)
-        if not holds:
-            return Verdict(False, cmp.improvement, f"guardrail broken on the {seeds} seeds: {why}",
-                           "guardrail")
-    return Verdict(True, cmp.improvement,
-                   f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds "
-                   f"(better on {cmp.wins} of {cmp.n}), guardrails hold")
+    assessment = assess(base, cand, Criteria.of(config))
+    decision = assessment.objective
+    change = f"{metric} {pct(decision.improvement)} on the {seeds} seeds"
+    if decision.outcome != "better":
+        return Verdict(False, decision.improvement, f"{change}: {decision.label}", "not_better",
+                       decision.needed)
+    if assessment.broken:
+        why = "; ".join(check.reason for check in assessment.broken)
+        return Verdict(False, decision.improvement, f"guardrail broken on the {seeds} seeds: {why}",
+                       "guardrail")
+    return Verdict(True, decision.improvement, f"{change}: {decision.label}, guardrails hold")
 
 
 # --------------------------------------------------------------------------- the loop's choices
@@ -75,6 +78,15 @@ def _rank(objective: Objective) -> Callable[[IterationRecorded], tuple[float, in
 def improved(iterations: Iterable[IterationRecorded], objective: Objective) -> list[IterationRecorded]:
     """The iterations that improved on the search seeds, best first."""
     return sorted((r for r in iterations if r.status == "improved" and r.search), key=_rank(objective))
+
+
+def ranks_above(result: EvalResult, record: IterationRecorded | None, objective: Objective) -> bool:
+    """Whether ``result`` (search seeds) beats ``record``'s search mean, the ranking of :func:`improved`
+    (True when there is no ``record``): the candidate would become the incumbent."""
+    if record is None or record.search is None:
+        return True
+    sign = 1 if objective.goal == "minimize" else -1
+    return sign * result.mean(objective.metric) < sign * record.search.mean(objective.metric)
 
 
 def incumbent(iterations: Iterable[IterationRecorded], objective: Objective) -> IterationRecorded | None:
