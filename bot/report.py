@@ -199,8 +199,12 @@ def _verdict_line(summary: RunSummary) -> str:
         return f"**No improvement:** {reason}"
     base, head, kind = _held_out(summary, best)
     decision = assess(base, head, Criteria.of_run(summary)).objective
-    return (f"**Winner:** iteration {best.iteration}: {md_escape(summary.metric)} "
-            f"{fmt_pct(decision.comparison.relative)} on {kind} seeds, {decision.label}.")
+    metric = md_escape(summary.metric)
+    if decision.improvement > 0:
+        line = f"iteration {best.iteration} improves {metric} by {abs(decision.improvement):.1%}"
+    else:
+        line = f"iteration {best.iteration} changes {metric} by {fmt_pct(decision.comparison.relative)}"
+    return f"**Winner:** {line} on {kind} seeds: {decision.label}."
 
 
 def _fence(text: str, lang: str) -> str:
