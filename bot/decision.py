@@ -100,7 +100,7 @@ def decide(comparison: Comparison, *, min_improvement: float = 0.0, level: float
         return Decision(c, "undecided", math.nan, level, None, f"no seed has {c.metric} in both results")
     if c.wins == 0 and c.losses == 0:
         return Decision(c, "within noise", math.nan, level, None, f"equal on all {c.n} seeds")
-    change = pct(c.improvement) if math.isfinite(c.improvement) else f"{c.gain:+.4g}"
+    change = _mean_change(c)
     direction: Outcome
     if c.wins > c.losses and c.gain > 0:
         direction, gains = "better", c.gains
@@ -108,26 +108,35 @@ def decide(comparison: Comparison, *, min_improvement: float = 0.0, level: float
         direction, gains = "worse", tuple(-g for g in c.gains)
     else:
         return Decision(c, "within noise", math.nan, level, None,
-                        f"better on {c.wins}, worse on {c.losses} of {c.n} seeds, mean {change}: "
+                        f"better on {c.wins}, worse on {c.losses} of {c.n} seeds, {change}: "
                         "no consistent direction")
     size = abs(c.improvement) if math.isfinite(c.improvement) else math.inf
     if size <= min_improvement:
         return Decision(c, "within noise", math.nan, level, None,
-                        f"mean {change} is within loop.min_improvement ({min_improvement:.1%})")
+                        f"{change}, within loop.min_improvement ({min_improvement:.1%})")
     p = sign_flip_p(gains)
     if p <= level + _SLACK:
         return Decision(c, direction, p, level, None,
-                        f"{direction} on {max(c.wins, c.losses)} of {c.n} seeds, mean {change}, "
+                        f"{direction} on {max(c.wins, c.losses)} of {c.n} seeds, {change}, "
                         f"p = {p:.3g} ≤ {level:.3g}")
     ties = c.n - c.wins - c.losses
     needed = seeds_needed(max(c.wins, c.losses), min(c.wins, c.losses), level)
     if needed is None:
         return Decision(c, "within noise", p, level, None,
-                        f"leans {direction} (mean {change}) but p = {p:.3g} would need over 100 seeds")
+                        f"leans {direction} ({change}) but p = {p:.3g} would need over 100 seeds")
     needed = max(needed + ties, c.n + 1)
     return Decision(c, "undecided", p, level, needed,
-                    f"leans {direction} on {max(c.wins, c.losses)} of {c.n} seeds (mean {change}) but "
+                    f"leans {direction} on {max(c.wins, c.losses)} of {c.n} seeds ({change}) but "
                     f"p = {p:.3g} > {level:.3g}: needs about {needed} seeds")
+
+
+def _mean_change(c: Comparison) -> str:
+    if not math.isfinite(c.improvement):
+        return f"the mean changes by {c.delta:+.4g} (from 0)"
+    if c.improvement == 0:
+        return "the mean is unchanged"
+    word = "improves" if c.improvement > 0 else "worsens"
+    return f"the mean {word} by {pct(abs(c.improvement))[1:]}"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str) -> Ve
         return Verdict(False, math.nan, f"evaluation failed on the {seeds} seeds ({why})", kind)
     assessment = assess(base, cand, Criteria.of(config))
     decision = assessment.objective
-    change = f"{metric} {pct(decision.improvement)} on the {seeds} seeds"
+    change = f"{metric} {pct(decision.comparison.relative)} on the {seeds} seeds"
     if decision.outcome != "better":
         return Verdict(False, decision.improvement, f"{change}: {decision.label}", "not_better",
                        decision.needed)
