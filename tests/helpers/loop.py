@@ -25,6 +25,7 @@ def run_loop(
     steps: list[Step],
     run_id: str = "r1",
     events: list[LoopEvent] | None = None,
+    resume: bool = False,
     **overrides: object,
 ) -> tuple[RunSummary, ScriptedAgent, Journal]:
     config = load_config(repo)
@@ -46,4 +47,4 @@ def run_loop(
         iterations=len(steps),
         on_event=(events.append if events is not None else None),
     )
-    return loop.run(), agent, journal
+    return loop.run(resume=resume), agent, journal
