@@ -66,7 +66,8 @@ def test_overlapping_seed_sets_are_refused() -> None:
 
 
 def test_validation_seeds_must_be_disjoint_from_the_other_tiers() -> None:
-    text = MINIMAL.replace("  objective:", "  seeds: {search: [1], validate: [5, 7], confirm: [7, 8]}\n  objective:")
+    seeds = "  seeds: {search: [1], validate: [5, 7], confirm: [7, 8]}\n"
+    text = MINIMAL.replace("  objective:", seeds + "  objective:")
     with pytest.raises(ConfigError, match=r"validate and confirm seeds must be disjoint.*\[7\]"):
         parse_config(text)
 
@@ -81,7 +82,8 @@ def test_an_empty_validate_list_switches_the_tier_off_and_unknown_seed_keys_name
 
 
 def test_extension_seeds_follow_the_held_out_ones_and_skip_the_other_tiers() -> None:
-    text = MINIMAL.replace("  objective:", "  seeds: {search: [0], validate: [7], confirm: [5, 6]}\n  objective:")
+    seeds = "  seeds: {search: [0], validate: [7], confirm: [5, 6]}\n"
+    text = MINIMAL.replace("  objective:", seeds + "  objective:")
 
     assert parse_config(text).evaluate.seeds.extension(3) == [8, 9, 10]
 

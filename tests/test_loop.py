@@ -41,7 +41,8 @@ def test_a_search_only_win_does_not_validate_and_never_touches_the_held_out_seed
     assert trap.validation is not None and [s.seed for s in trap.validation.seeds] == [200, 201, 202]
     assert summary.winner is None
     assert not [r for r in journal.records() if isinstance(r, ConfirmationRecorded)]
-    assert [e.kind for e in events if e.iteration == 1][-3:] == ["validating", "not_validated", "iteration_done"]
+    kinds = [e.kind for e in events if e.iteration == 1]
+    assert kinds[-3:] == ["validating", "not_validated", "iteration_done"]
 
 
 def test_without_a_validation_tier_the_held_out_seeds_reject_a_search_only_win(make_repo) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +63,8 @@ def test_without_a_validation_tier_the_held_out_seeds_reject_a_search_only_win(m
 
 def test_a_trap_then_a_real_gain_ends_with_the_real_gain_and_the_agents_see_the_trap(make_repo) -> None:  # type: ignore[no-untyped-def]
     repo = make_repo(toy_files(scale=1.0))
-    steps = [Step("overfit the search seeds", "SCALE = 1.0\nOVERFIT = True\n"), Step("scale 0.3", "SCALE = 0.3\n")]
+    steps = [Step("overfit the search seeds", "SCALE = 1.0\nOVERFIT = True\n"),
+             Step("scale 0.3", "SCALE = 0.3\n")]
 
     summary, agent, _ = run_loop(repo, steps)
 
@@ -70,7 +72,7 @@ def test_a_trap_then_a_real_gain_ends_with_the_real_gain_and_the_agents_see_the_
     assert [(it.status, it.failure_kind) for it in summary.iterations] == [
         ("no_gain", "not_validated"), ("improved", None)]
     seen = agent.contexts[1]
-    assert seen.files[PARAMS] == "SCALE = 1.0\n", "the trap is not the incumbent: the next build starts from base"
+    assert seen.files[PARAMS] == "SCALE = 1.0\n", "the trap is no incumbent: the next build starts from base"
     assert seen.attempts[0].failure_kind == "not_validated"
     assert (seen.attempts[0].failure_reason or "").startswith("did not validate")
 

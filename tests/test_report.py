@@ -177,7 +177,9 @@ def test_deltas_table_calls_a_result_without_direction_within_noise() -> None:
     base = evaluation(SEARCH, [0.10, 0.12, 0.11])
     head = evaluation(SEARCH, [0.09, 0.13, 0.11])
 
-    assert row_of(deltas_table(base, head, OBJECTIVE), "relative_ee ↓")[-1] == "➖ within noise (won 1/3 seeds)"
+    cell = row_of(deltas_table(base, head, OBJECTIVE), "relative_ee ↓")[-1]
+
+    assert cell == "➖ within noise (won 1/3 seeds)"
 
 
 def test_deltas_table_uses_the_up_arrow_for_maximize() -> None:
@@ -298,9 +300,8 @@ def test_long_hypothesis_is_shortened_to_about_80_characters() -> None:
 def test_report_states_the_winner_and_its_held_out_improvement() -> None:
     text = render_markdown(summary_with_winner())
 
-    assert (
-        "**Winner:** iteration 2 improves relative_ee by 22.2% on held-out seeds: better (won 5/5 seeds)." in text
-    )
+    winner = "iteration 2 improves relative_ee by 22.2% on held-out seeds: better (won 5/5 seeds)."
+    assert f"**Winner:** {winner}" in text
 
 
 def test_report_deltas_are_on_held_out_seeds_with_guardrails() -> None:

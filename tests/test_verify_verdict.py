@@ -48,7 +48,8 @@ HEAD = "ERROR = 0.0010\nFIT_SECONDS = 14.8\nWALL_S = 2.16\n"
 
 
 def repository(tmp_path: Path, head: str) -> Path:
-    repo = git_repo(tmp_path / "repo", {"evaluate.py": EVALUATE, ".growthhacker.yml": CONFIG, "model.py": BASE})
+    files = {"evaluate.py": EVALUATE, ".growthhacker.yml": CONFIG, "model.py": BASE}
+    repo = git_repo(tmp_path / "repo", files)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "checkout", "-q", "-b", "head"], cwd=repo, check=True)
     (repo / "model.py").write_text(head, encoding="utf-8")
