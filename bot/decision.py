@@ -37,11 +37,14 @@ _SLACK = 1e-12
 
 
 def pct(fraction: float) -> str:
-    """``fraction`` as a signed percentage: "+48%", "+2.5%", "−90.7%" (one decimal below 10%); "—" for NaN."""
+    """``fraction`` as a signed percentage: "+48%", "+2.5%", "−91%" (one decimal below 10%, three
+    significant digits from a million percent on); "—" for NaN."""
     if math.isnan(fraction):
         return "—"
     if math.isinf(fraction):
         return "+∞%" if fraction > 0 else "−∞%"
+    if abs(fraction) >= 1e4:
+        return f"{fraction * 100:+.3g}%".replace("-", "−")
     digits = 0 if abs(fraction) >= 0.1 else 1
     return f"{fraction * 100:+.{digits}f}%".replace("-", "−")
 

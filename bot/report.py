@@ -31,8 +31,11 @@ def fmt_num(value: float) -> str:
 
 
 def fmt_pct(fraction: float) -> str:
-    """``fraction`` (0.231) as a signed percentage with one decimal ("+23.1%"); "—" for NaN."""
-    return DASH if math.isnan(fraction) else f"{fraction * 100:+.1f}%"
+    """``fraction`` (0.231) as a signed percentage with one decimal ("+23.1%"), three significant digits
+    from a million percent on ("+5.01e+09%"); "—" for NaN."""
+    if math.isnan(fraction):
+        return DASH
+    return f"{fraction * 100:+.1f}%" if abs(fraction) < 1e4 else f"{fraction * 100:+.3g}%"
 
 
 def fmt_delta(value: float) -> str:

@@ -101,13 +101,16 @@ def compare(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> Comp
 def paired_gains(base: np.ndarray, cand: np.ndarray, goal: Goal) -> tuple[np.ndarray, Scale]:
     """Per-seed gains of ``cand`` over ``base`` (positive = better for ``goal``) and their scale.
 
-    Log-ratios when every value on both sides is positive; otherwise differences divided by the
+    Log-ratios when every value on both sides is positive (and finite); otherwise differences divided by the
     baseline's mean magnitude (1 when that is 0), so ties and wins mean the same on either scale.
     Raises nothing.
     """
     sign = 1.0 if goal == "maximize" else -1.0
     if base.size and bool((base > 0).all() and (cand > 0).all()):
-        return sign * np.log(cand / base), "log-ratio"
+        with np.errstate(over="ignore", divide="ignore"):
+            logs = sign * (np.log(cand) - np.log(base))
+        if bool(np.isfinite(logs).all()):
+            return logs, "log-ratio"
     magnitude = float(np.abs(base).mean()) if base.size else 0.0
     return sign * (cand - base) / (magnitude or 1.0), "difference"
 
