@@ -191,8 +191,8 @@ class LoopConfig(_Model):
     #: either way are "within noise".
     min_improvement: float = Field(0.0, ge=0.0)
     #: One-sided level of the paired sign-flip test every verdict uses (bot/decision.py): 1/8 is the
-    #: smallest level three unanimous seeds reach.
-    level: float = Field(0.125, gt=0.0, lt=0.5)
+    #: smallest level three unanimous seeds reach (1/2 lets a single seed decide by its sign).
+    level: float = Field(0.125, gt=0.0, le=0.5)
 
 
 class GitHubConfig(_Model):
