@@ -26,6 +26,7 @@ def run_loop(
     run_id: str = "r1",
     events: list[LoopEvent] | None = None,
     resume: bool = False,
+    environ: dict[str, str] | None = None,
     **overrides: object,
 ) -> tuple[RunSummary, ScriptedAgent, Journal]:
     config = load_config(repo)
@@ -39,7 +40,7 @@ def run_loop(
     loop = Loop(
         config=config,
         workspace=workspace,
-        evaluator=Evaluator(config.evaluate, state / "cache"),
+        evaluator=Evaluator(config.evaluate, state / "cache", environ=environ),
         journal=journal,
         agent=agent.agent(),
         run_id=run_id,
