@@ -23,7 +23,7 @@ class Verdict:
     improvement: float
     reason: str
     kind: IterationFailure | None = None
-    #: About how many paired seeds would decide, when the objective is undecided.
+    #: About how many paired seeds would decide, when the objective is undecided and leans better.
     needed: int | None = None
 
 
@@ -59,8 +59,10 @@ def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str) -> Ve
     decision = assessment.objective
     change = f"{metric} {pct(decision.comparison.relative)} on the {seeds} seeds"
     if decision.outcome != "better":
+        # Only a candidate leaning better is worth more seeds (the held-out tier's extension).
+        leans_better = decision.comparison.wins > decision.comparison.losses
         return Verdict(False, decision.improvement, f"{change}: {decision.label}", "not_better",
-                       decision.needed)
+                       decision.needed if leans_better else None)
     if assessment.broken:
         why = "; ".join(check.reason for check in assessment.broken)
         return Verdict(False, decision.improvement, f"guardrail broken on the {seeds} seeds: {why}",
