@@ -156,7 +156,8 @@ def seeds_needed(wins: int, losses: int, level: float, cap: int = 100) -> int | 
     """About how many non-tied paired seeds a sign test needs to reach ``level`` if further seeds split
     like these (``wins`` of ``wins + losses``), or None if it never would within ``cap`` seeds.
 
-    The sign test ignores magnitudes, so this errs on the side of too many. Raises nothing.
+    A rough guide: the sign test ignores magnitudes, so this is too many when the wins are large and
+    the losses small, and too few when a loss outweighs the wins. Raises nothing.
     """
     total = wins + losses
     if total == 0 or wins <= losses:
