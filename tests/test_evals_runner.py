@@ -22,9 +22,12 @@ from bot.journal import (
 )
 from bot.results import EvalResult, SeedResult
 from evals.__main__ import main
+from evals.audit import audit
 from evals.records import RunRecord, RunSpec, read_runs
 from evals.runner import Backend, cli_command, read_outcome
 from evals.targets import SEED_STRIDE, audit_seeds, list_targets, prepare_repo, run_seeds, target_dir
+from tests.helpers.loop import run_loop
+from tests.helpers.toy import Step, toy_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_TARGET = "obp-synthetic"
@@ -195,3 +198,14 @@ def test_the_outcome_is_read_from_the_runs_journal(tmp_path: Path) -> None:
     assert (run.seeds_evaluated, run.eval_s, run.seed_s_max) == (14, 28.0, 2.0)
     assert run.overhead_s_per_iteration == pytest.approx(1.0)
     assert run.eval_s_per_iteration == pytest.approx(4.0)
+
+
+def test_the_audit_evaluates_the_incumbent_and_the_winner_on_fresh_seeds(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    run_loop(repo, [Step("scale 0.6", "SCALE = 0.6\n"), Step("overfit", "SCALE = 1.0\nOVERFIT = True\n")])
+
+    facts = audit(repo, "r1", [300, 301, 302])
+
+    assert facts["incumbent"] == 1
+    assert isinstance(facts["winner_audit"], float) and facts["winner_audit"] > 0.4  # 0.75 → 0.35
+    assert facts["incumbent_audit"] == facts["winner_audit"]
