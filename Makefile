@@ -42,8 +42,9 @@ clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
 
 # The quick, honest benchmark of the bot (evals/README.md): the heuristic agent on every target, two
-# iterations, 2 search + 3 held-out seeds, two runs at a time; prints the table and writes
-# evals/results/<today>/. Runs already recorded there are not run again.
+# iterations, 3 search + 3 validation + 3 held-out seeds (three agreeing seeds are the fewest that
+# decide at the default level), two runs at a time; prints the table and writes evals/results/<today>/.
+# Runs already recorded there are not run again.
 evals: install
 	$(BIN)/python -m evals run --frameworks heuristic --targets all --runs 1 --iterations 2 \
-		--search-seeds 2 --confirm-seeds 3 --workers 2
+		--search-seeds 3 --validate-seeds 3 --confirm-seeds 3 --workers 2

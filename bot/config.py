@@ -39,19 +39,43 @@ class Guardrail(_Model):
 
 
 class Seeds(_Model):
-    """Seeds for the search (every candidate) and for held-out confirmation (finalists only)."""
+    """Seeds in three disjoint tiers: search (every candidate), validation (a candidate that would
+    become the incumbent), held-out confirmation (finalists only, once, at the end)."""
+
+    # ``validate`` is a (deprecated) BaseModel method: the field is ``validation``, spelt ``validate``
+    # in the file.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
     search: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    #: A candidate that beats the incumbent on the search seeds becomes the incumbent only if it is
+    #: also better than the baseline here; ``[]`` switches the tier off.
+    validation: list[int] = Field(default_factory=lambda: [200, 201, 202], alias="validate")
     confirm: list[int] = Field(default_factory=lambda: [100, 101, 102, 103, 104], min_length=1)
+    #: At most this many held-out seeds added to a finalist whose verdict is "undecided".
+    extend: int = Field(0, ge=0, le=100)
 
     @model_validator(mode="after")
     def _disjoint(self) -> Seeds:
-        overlap = set(self.search) & set(self.confirm)
-        if overlap:
-            raise ValueError(
-                f"search and confirm seeds must be disjoint (held-out), both contain {sorted(overlap)}"
-            )
+        tiers = {"search": self.search, "validate": self.validation, "confirm": self.confirm}
+        names = list(tiers)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                overlap = set(tiers[first]) & set(tiers[second])
+                if overlap:
+                    raise ValueError(f"{first} and {second} seeds must be disjoint, both contain "
+                                     f"{sorted(overlap)}")
         return self
+
+    def extension(self, count: int) -> list[int]:
+        """The next ``count`` held-out seeds after the configured ones, skipping any other tier's."""
+        taken = set(self.search) | set(self.validation) | set(self.confirm)
+        seeds: list[int] = []
+        candidate = max(self.confirm) + 1
+        while len(seeds) < count:
+            if candidate not in taken:
+                seeds.append(candidate)
+            candidate += 1
+        return seeds
 
 
 class EvaluateConfig(_Model):
@@ -169,8 +193,12 @@ class LoopConfig(_Model):
     max_same_failures: int = Field(3, ge=1)
     #: How many of the best search-seed candidates are tried on the held-out seeds.
     confirm_top: int = Field(3, ge=1)
-    #: Minimum relative improvement of the objective mean to count (0.01 = 1%).
+    #: Minimum relative improvement of the objective mean to count (0.01 = 1%); smaller changes
+    #: either way are "within noise".
     min_improvement: float = Field(0.0, ge=0.0)
+    #: One-sided level of the paired sign-flip test every verdict uses (bot/decision.py): 1/8 is the
+    #: smallest level three unanimous seeds reach (1/2 lets a single seed decide by its sign).
+    level: float = Field(0.125, gt=0.0, le=0.5)
 
 
 class GitHubConfig(_Model):
@@ -246,7 +274,7 @@ def _allowed_keys(parent: tuple[Any, ...]) -> str:
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return "(see README configuration reference)"
         model = annotation
-    return ", ".join(model.model_fields)
+    return ", ".join(field.alias or name for name, field in model.model_fields.items())
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:

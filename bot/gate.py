@@ -67,11 +67,12 @@ class Gate:
             return search, Refusal(bad.failure, f"{bad.failure}: seed {bad.seed}: {bad.reason}")
         return search, None
 
-    def confirm(self, it_dir: Path) -> tuple[EvalResult, Refusal | None]:
-        """Evaluate the worktree on the held-out seeds; returns (result, tampering reason or None)."""
+    def held(self, seeds: list[int], it_dir: Path, name: str) -> tuple[EvalResult, Refusal | None]:
+        """Evaluate the worktree on ``seeds`` of a later tier (validation, held-out), writing
+        ``it_dir/<name>.json``; returns (result, tampering refusal or None)."""
         self.ws.restore_protected(self.policy.protected)
-        result, tampering = self._evaluate(self.config.evaluate.seeds.confirm, it_dir / "logs")
-        write_json(it_dir / "confirm.json", result.model_dump())
+        result, tampering = self._evaluate(seeds, it_dir / "logs")
+        write_json(it_dir / f"{name}.json", result.model_dump())
         return result, (Refusal("integrity", f"integrity: {tampering}") if tampering else None)
 
     def _gates(self, it_dir: Path, n: int) -> Refusal | None:

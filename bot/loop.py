@@ -1,5 +1,10 @@
 """The inner loop: baseline → N × (analyze → code → apply → verify → journal) → post-hoc selection.
 
+Seeds come in three tiers: every candidate is evaluated on the search seeds; one that would become
+the incumbent also on the validation seeds (it becomes the incumbent only if it holds there, else it
+"did not validate"); the finalists once, at the end, on the held-out seeds (extended by up to
+``evaluate.seeds.extend`` seeds while undecided). One rule decides on every tier (:mod:`bot.decision`).
+
 It knows nothing of GitHub or terminals: it takes its collaborators as arguments and reports
 progress as :class:`LoopEvent` values to a callback the caller renders.
 """
@@ -28,7 +33,15 @@ from bot.journal import (
 )
 from bot.patch import diff_summary
 from bot.results import Attempt, AttemptStatus, EvalResult, RunSummary
-from bot.selection import improved, incumbent, judge_confirmation, judge_search, stop_reason
+from bot.selection import (
+    improved,
+    incumbent,
+    judge_confirmation,
+    judge_search,
+    ranks_above,
+    stop_reason,
+)
+from bot.tiers import Tiers, baseline_failure, baseline_ok
 from bot.workspace import Workspace, candidate_message
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
@@ -100,8 +113,11 @@ class Loop:
         self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
         self.gate = Gate(config, workspace, self.policy, evaluator,
-                                 lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
+                         lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
         self.read_only: list[ReadOnlyExcerpt] | None = None
+        self.tiers = Tiers(config=config, workspace=workspace, policy=self.policy, gate=self.gate,
+                           evaluator=evaluator, journal=journal, run_id=run_id, run_dir=run_dir,
+                           notify=lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
 
     # ------------------------------------------------------------------ run
     def run(self, resume: bool = False) -> RunSummary:
@@ -118,13 +134,18 @@ class Loop:
                     goal=self.objective.goal,
                     guardrails=[g.metric for g in self.config.evaluate.guardrails],
                     guardrail_goals={g.metric: g.goal for g in self.config.evaluate.guardrails},
+                    allowances={g.metric: g.max_regression for g in self.config.evaluate.guardrails},
+                    min_improvement=self.config.loop.min_improvement,
+                    level=self.config.loop.level,
                     hints=self.hints,
                 )
             )
         if state.baseline is None:
-            state.baseline = self._baseline()
-        if not (state.baseline.search.ok and state.baseline.confirm.ok):
-            return self._finish(winner=None, reason=_baseline_failure(state.baseline))
+            state.baseline = self.tiers.baseline()
+        elif self.config.evaluate.seeds.validation and state.baseline.validation is None:
+            state.baseline = self.tiers.with_validation(state.baseline)  # a run begun without the tier
+        if not baseline_ok(state.baseline):
+            return self._finish(winner=None, reason=baseline_failure(state.baseline))
         stopped = self._iterate(state)
         winner, reason = self._select(state)
         if winner is None:
@@ -141,29 +162,6 @@ class Loop:
                                         improvement=improvement, stopped_early=stopped))
         self.emit(LoopEvent("finished", reason))
         return self.journal.summary(self.run_id)
-
-    # ------------------------------------------------------------- baseline
-    def _baseline(self) -> BaselineRecorded:
-        seeds = self.config.evaluate.seeds
-        self.emit(LoopEvent("baseline", f"evaluating the base commit {self.ws.base[:8]} on seeds "
-                            f"{seeds.search} (search) and {seeds.confirm} (held-out)"))
-        self.ws.reset()
-        self.ws.restore_protected(self.policy.protected)
-        tree = self.ws.tree_hash()
-        log_dir = self.run_dir / "baseline"
-        search = self.evaluator.evaluate(self.ws.project_root, tree, seeds.search, log_dir)
-        confirm = self.evaluator.evaluate(self.ws.project_root, tree, seeds.confirm, log_dir)
-        record = BaselineRecorded(run_id=self.run_id, search=search, confirm=confirm)
-        self.journal.append(record)
-        metrics = {"search": search.model_dump(), "confirm": confirm.model_dump()}
-        write_json(log_dir / "metrics.json", metrics)
-        metric = self.objective.metric
-        if search.ok and confirm.ok:
-            self.emit(LoopEvent("baseline_done", f"baseline {metric} = {search.mean(metric):.4g} "
-                                f"± {search.stdev(metric):.2g} (search seeds)"))
-        else:
-            self.emit(LoopEvent("baseline_failed", _baseline_failure(record)))
-        return record
 
     # ----------------------------------------------------------- iterations
     def _iterate(self, state: _State) -> str | None:
@@ -246,11 +244,18 @@ class Loop:
             return self._failed(n, parent, analysis, refusal, usage, started, diff, search, status)
         assert search is not None
         verdict = judge_search(state.baseline.search, search, self.config)
+        validation: EvalResult | None = None
+        if verdict.ok and self.config.evaluate.seeds.validation and ranks_above(
+            search, parent, self.objective
+        ):
+            validation, verdict, tampering = self.tiers.validate(state.baseline, n, it_dir)
+            if tampering is not None:
+                return self._failed(n, parent, analysis, tampering, usage, started, diff, search, "flagged")
         status = "improved" if verdict.ok else "no_gain"
         return IterationRecorded(
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
             hypothesis=analysis.hypothesis, persona=analysis.persona, plan=analysis.plan,
-            diff=diff, diff_summary=diff_summary(diff), status=status, search=search,
+            diff=diff, diff_summary=diff_summary(diff), status=status, search=search, validation=validation,
             failure_reason=None if verdict.ok else verdict.reason, failure_kind=verdict.kind,
             details=analysis.details,
             tokens=usage.tokens, usd=usage.usd, duration_s=time.monotonic() - started,
@@ -315,7 +320,9 @@ class Loop:
                           "seeds with every guardrail holding")
         confirmed: list[tuple[float, int]] = []
         for record in finalists:
-            conf = state.confirmations.get(record.iteration) or self._confirm(state, record)
+            conf = state.confirmations.get(record.iteration)
+            if conf is None:
+                conf, state.baseline = self.tiers.confirm(state.baseline, record)
             state.confirmations[record.iteration] = conf
             if conf.confirmed:
                 verdict = judge_confirmation(state.baseline.confirm, conf.confirm, self.config)
@@ -325,24 +332,9 @@ class Loop:
             return None, (f"no improvement: iteration(s) {names} beat the baseline on the search seeds "
                           "but did not confirm on the held-out seeds")
         improvement, winner = max(confirmed)
+        held_out = _seeds(state.confirmations[winner].confirm)
         return winner, (f"iteration {winner} improves {metric} by {improvement:+.1%} on the held-out "
-                        f"seeds {self.config.evaluate.seeds.confirm}")
-
-    def _confirm(self, state: _State, record: IterationRecorded) -> ConfirmationRecorded:
-        assert state.baseline is not None
-        n = record.iteration
-        self.emit(LoopEvent("confirming", f"confirming iteration {n} on held-out seeds "
-                            f"{self.config.evaluate.seeds.confirm}", n))
-        self.ws.reset()
-        self.ws.apply(record.diff, self.policy)
-        result, tampering = self.gate.confirm(self.run_dir / str(n))
-        verdict = judge_confirmation(state.baseline.confirm, result, self.config)
-        confirmed, reason = (False, tampering.reason) if tampering else (verdict.ok, verdict.reason)
-        conf = ConfirmationRecorded(run_id=self.run_id, iteration=n, confirm=result,
-                                    confirmed=confirmed, reason=reason)
-        self.journal.append(conf)
-        self.emit(LoopEvent("confirmed" if confirmed else "not_confirmed", reason, n))
-        return conf
+                        f"seeds {held_out}")
 
     def _confirm_improvement(self, state: _State, winner: int) -> float:
         assert state.baseline is not None
@@ -352,17 +344,14 @@ class Loop:
     def _commit_winner(self, state: _State, winner: int, improvement: float) -> str:
         record = state.iterations[winner]
         message = candidate_message(record.hypothesis, self.objective.metric, improvement,
-                                    self.config.evaluate.seeds.confirm, self.run_id, winner)
+                                    _seeds(state.confirmations[winner].confirm), self.run_id, winner)
         self.ws.commit_candidate(self.branch, record.diff, message, self.policy)
         self.emit(LoopEvent("committed", f"committed the winner on branch {self.branch}", winner))
         return self.branch
 
 
-def _baseline_failure(baseline: BaselineRecorded) -> str:
-    failed = baseline.search.first_failure or baseline.confirm.first_failure
-    detail = f"seed {failed.seed}: {failed.failure}: {failed.reason}" if failed else "no seeds"
-    return (f"the unmodified repository fails its own evaluation ({detail}); "
-            "fix the eval command or the code, then run again")
+def _seeds(result: EvalResult) -> list[int]:
+    return [s.seed for s in result.seeds]
 
 
 def _describe(record: IterationRecorded, metric: str) -> str:

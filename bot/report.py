@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.decision import Assessment, Criteria, GuardrailCheck, assess
 from bot.plot import plot_objective
 from bot.results import EvalResult, IterationSummary, RunSummary
-from bot.stats import Comparison, Goal, compare
+from bot.stats import Goal, compare
 
 DASH = "—"
-#: Direction assumed for a metric without a stated goal: `bot.config.Guardrail`'s default.
-DEFAULT_GOAL: Goal = "minimize"
-_VERDICT_LABEL = {"improved": "⚡ improved", "regressed": "❌ regressed", "unchanged": "✅ unchanged"}
+#: The icon before each objective outcome in a deltas table.
+OUTCOME_ICON = {"better": "⚡", "worse": "❌", "within noise": "➖", "undecided": "❔"}
 _HYPOTHESIS_CHARS = 80
 _REASON_CHARS = 60
 # Characters that would end a table cell, start code/links/emphasis or escape the next character.
@@ -32,8 +31,11 @@ def fmt_num(value: float) -> str:
 
 
 def fmt_pct(fraction: float) -> str:
-    """``fraction`` (0.231) as a signed percentage with one decimal ("+23.1%"); "—" for NaN."""
-    return DASH if math.isnan(fraction) else f"{fraction * 100:+.1f}%"
+    """``fraction`` (0.231) as a signed percentage with one decimal ("+23.1%"), three significant digits
+    from a million percent on ("+5.01e+09%"); "—" for NaN."""
+    if math.isnan(fraction):
+        return DASH
+    return f"{fraction * 100:+.1f}%" if abs(fraction) < 1e4 else f"{fraction * 100:+.3g}%"
 
 
 def fmt_delta(value: float) -> str:
@@ -66,24 +68,34 @@ def _arrow(goal: Goal) -> str:
     return "↓" if goal == "minimize" else "↑"
 
 
-def _verdict_cell(comparison: Comparison) -> str:
-    return DASH if comparison.n == 0 else _VERDICT_LABEL[comparison.verdict]
+def objective_cell(assessment: Assessment) -> str:
+    """The objective's verdict with its icon, e.g. "⚡ better (won 5/5 seeds)"."""
+    decision = assessment.objective
+    return f"{OUTCOME_ICON[decision.outcome]} {decision.label}"
 
 
-def deltas_table(
-    base: EvalResult, head: EvalResult, metrics: Sequence[str], goal_of: Mapping[str, Goal]
-) -> str:
-    """A CodSpeed-style markdown table comparing ``head`` against ``base`` for each metric.
+def _guardrail_cell(check: GuardrailCheck) -> str:
+    if check.allowance.max_regression is None and check.holds:
+        return f"➖ {check.label}"
+    return f"{'✅' if check.holds else '❌'} {check.label}"
+
+
+def deltas_table(base: EvalResult, head: EvalResult, criteria: Criteria) -> str:
+    """A CodSpeed-style markdown table comparing ``head`` against ``base``: the objective, then each
+    guardrail.
 
     Returns the table: base and head as "mean ± sd (n=…)" over their own successful seeds, Δ and Δ%
-    from the paired comparison (Δ% = change relative to the base mean), and the verdict
-    (⚡ improved / ❌ regressed / ✅ unchanged within noise). The arrow after the metric shows which
-    direction is better; a metric missing from ``goal_of`` is minimized (the guardrail default).
-    Raises nothing.
+    from the paired comparison (Δ% = change relative to the base mean), and the verdict of the one
+    rule (:mod:`bot.decision`): for the objective better / worse / within noise / undecided with the
+    seeds the head won, for a guardrail within or breaks its allowance. The arrow after the metric
+    shows which direction is better. Raises nothing.
     """
+    assessment = assess(base, head, criteria)
+    verdicts = {criteria.metric: objective_cell(assessment)}
+    for check in assessment.guardrails:
+        verdicts.setdefault(check.allowance.metric, _guardrail_cell(check))
     rows = ["| metric | base | head | Δ | Δ% | verdict |", "|---|---:|---:|---:|---:|:---|"]
-    for metric in metrics:
-        goal = goal_of.get(metric, DEFAULT_GOAL)
+    for metric, goal in criteria.goals.items():
         comparison = compare(base, head, metric, goal)
         cells = [
             f"{md_escape(metric)} {_arrow(goal)}",
@@ -91,7 +103,7 @@ def deltas_table(
             _mean_sd(head, metric),
             fmt_delta(comparison.delta),
             fmt_pct(comparison.relative),
-            _verdict_cell(comparison),
+            verdicts[metric],
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -130,6 +142,8 @@ def _is_failed(it: IterationSummary) -> bool:
 
 
 def _status_cell(it: IterationSummary) -> str:
+    if it.failure_kind == "not_validated":
+        return "did not validate"
     if it.status in ("failed", "flagged") and it.failure_reason:
         return f"{it.status}: {md_escape(it.failure_reason, _REASON_CHARS)}"
     return it.status
@@ -187,13 +201,13 @@ def _verdict_line(summary: RunSummary) -> str:
         reason = md_escape(summary.reason) if summary.reason else "no candidate beat the baseline."
         return f"**No improvement:** {reason}"
     base, head, kind = _held_out(summary, best)
-    comparison = compare(base, head, summary.metric, summary.goal)
+    decision = assess(base, head, Criteria.of_run(summary)).objective
     metric = md_escape(summary.metric)
-    if comparison.improvement > 0:
-        line = f"iteration {best.iteration} improves {metric} by {abs(comparison.improvement):.1%}"
+    if decision.improvement > 0:
+        line = f"iteration {best.iteration} improves {metric} by {abs(decision.improvement):.1%}"
     else:
-        line = f"iteration {best.iteration} changes {metric} by {fmt_pct(comparison.relative)}"
-    return f"**Winner:** {line} on {kind} seeds ({comparison.wins}/{comparison.n} seeds better)."
+        line = f"iteration {best.iteration} changes {metric} by {fmt_pct(decision.comparison.relative)}"
+    return f"**Winner:** {line} on {kind} seeds: {decision.label}."
 
 
 def _fence(text: str, lang: str) -> str:
@@ -210,15 +224,16 @@ def _details(summary_text: str, body: str) -> str:
 
 def _winner_sections(summary: RunSummary, best: IterationSummary) -> list[str]:
     base, head, kind = _held_out(summary, best)
-    goals = summary.goals
-    metrics = list(goals)
     parts = [
         f"## Iteration {best.iteration} vs baseline ({kind} seeds)",
-        deltas_table(base, head, metrics, goals),
+        deltas_table(base, head, Criteria.of_run(summary)),
     ]
     detail = []
     if best.search is not None:
         detail += ["**Search seeds**", per_seed_table(summary.baseline_search, best.search, summary.metric)]
+    if summary.baseline_validation is not None and best.validation is not None:
+        detail += ["**Validation seeds**",
+                   per_seed_table(summary.baseline_validation, best.validation, summary.metric)]
     if summary.baseline_confirm is not None and best.confirm is not None:
         detail += [
             "**Held-out seeds**",

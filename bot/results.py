@@ -53,6 +53,12 @@ class EvalResult(BaseModel):
         """The first failed seed, if any."""
         return next((s for s in self.seeds if not s.ok), None)
 
+    def extended(self, more: EvalResult) -> EvalResult:
+        """These results followed by those of ``more`` on seeds not already here (same tree)."""
+        have = {s.seed for s in self.seeds}
+        added = [s for s in more.seeds if s.seed not in have]
+        return self.model_copy(update={"seeds": [*self.seeds, *added]})
+
     def values(self, metric: str) -> list[float]:
         """The metric's value per seed, in seed order (only successful seeds)."""
         return [s.metrics[metric] for s in self.seeds if s.ok and metric in s.metrics]
@@ -86,6 +92,7 @@ IterationFailure = Literal[
     "integrity",  # flagged: the candidate reaches around the harness (metric gaming)
     "not_better",  # evaluated fine, but did not beat the baseline
     "guardrail",  # beat the baseline, but a guardrail broke
+    "not_validated",  # beat the baseline on the search seeds, but not on the validation seeds
 ]  # fmt: skip
 #: The kind of change an iteration proposes (the Analyzer's persona).
 Persona = Literal["estimator", "regression-model", "hyperparameter", "data-handling"]
@@ -140,6 +147,8 @@ class IterationSummary(BaseModel):
     diff: str = ""
     diff_summary: str = ""
     search: EvalResult | None = None
+    #: Validation seed results, only for candidates that would have become the incumbent.
+    validation: EvalResult | None = None
     #: Held-out seed results, only for finalists that were sent to confirmation.
     confirm: EvalResult | None = None
     confirmed: bool | None = None
@@ -162,7 +171,13 @@ class RunSummary(BaseModel):
     guardrails: list[str] = Field(default_factory=list)
     #: Direction of each guardrail metric (minimize unless stated).
     guardrail_goals: dict[str, Literal["minimize", "maximize"]] = Field(default_factory=dict)
+    #: Guardrail metric → its ``max_regression`` (runs recorded before this field: empty).
+    allowances: dict[str, float] = Field(default_factory=dict)
+    min_improvement: float = 0.0
+    #: The level of the paired test the run was judged at (None: recorded before it was; the default).
+    level: float | None = None
     baseline_search: EvalResult
+    baseline_validation: EvalResult | None = None
     baseline_confirm: EvalResult | None = None
     iterations: list[IterationSummary] = Field(default_factory=list)
     #: The selected iteration number, or None ("no improvement").

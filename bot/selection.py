@@ -1,18 +1,17 @@
-"""When does a candidate count? The rules of search and held-out confirmation, the paired verdict
-the agents see, which candidate the next iteration builds on, and when the loop stops early — pure
-functions over journal records."""
+"""When does a candidate count? Search acceptance, validation and held-out confirmation (one rule,
+:mod:`bot.decision`, on three tiers of seeds), the paired verdict the agents see, which candidate the
+next iteration builds on, and when the loop stops early — pure functions over journal records."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.config import Config, Objective
+from bot.decision import Criteria, Decision, assess, judge, pct
 from bot.journal import IterationRecorded
 from bot.results import EvalResult, IterationFailure
-from bot.stats import compare, guardrail_holds
 
 
 @dataclass(frozen=True)
@@ -24,78 +23,60 @@ class Verdict:
     improvement: float
     reason: str
     kind: IterationFailure | None = None
+    #: About how many paired seeds would decide, when the objective is undecided and leans better.
+    needed: int | None = None
 
 
 def judge_search(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
-    """A candidate improves on the search seeds if its objective mean beats the baseline's by more
-    than ``loop.min_improvement`` and every guardrail holds."""
-    return _judge(base, cand, config, "search", paired_majority=False)
+    """Whether a candidate counts on the search seeds: better by the one rule (:mod:`bot.decision`)
+    and every guardrail within its allowance."""
+    return _judge(base, cand, config, "search")
+
+
+def judge_validation(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
+    """Whether a would-be incumbent also holds on the validation seeds (the same rule); a candidate
+    that does not is recorded as ``not_validated`` ("did not validate")."""
+    verdict = _judge(base, cand, config, "validation")
+    if verdict.ok:
+        return verdict
+    return Verdict(False, verdict.improvement, f"did not validate: {verdict.reason}", "not_validated",
+                   verdict.needed)
 
 
 def judge_confirmation(base: EvalResult, cand: EvalResult, config: Config) -> Verdict:
-    """On the held-out seeds a finalist must also win on a strict majority of paired seeds, which
-    rejects "extreme value" wins where one lucky seed carries the mean."""
-    return _judge(base, cand, config, "held-out", paired_majority=True)
+    """Whether a finalist holds on the held-out seeds (the same rule)."""
+    return _judge(base, cand, config, "held-out")
 
 
-def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str, paired_majority: bool) -> Verdict:
-    objective = config.evaluate.objective
+def _judge(base: EvalResult, cand: EvalResult, config: Config, seeds: str) -> Verdict:
+    metric = config.evaluate.objective.metric
     if not cand.ok:
         bad = cand.first_failure
         why = f"{bad.failure} on seed {bad.seed}" if bad else "no results"
         kind: IterationFailure = bad.failure if bad and bad.failure else "crash"
         return Verdict(False, math.nan, f"evaluation failed on the {seeds} seeds ({why})", kind)
-    cmp = compare(base, cand, objective.metric, objective.goal)
-    if not math.isfinite(cmp.improvement):
-        return Verdict(False, math.nan, f"{objective.metric} is not comparable on the {seeds} seeds",
-                       "not_better")
-    if cmp.improvement <= config.loop.min_improvement:
-        return Verdict(False, cmp.improvement,
-                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds: no gain",
-                       "not_better")
-    if paired_majority and cmp.wins <= cmp.losses:
-        return Verdict(False, cmp.improvement,
-                       f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds but better on only "
-                       f"{cmp.wins} of {cmp.n} seeds (needs a majority)", "not_better")
-    for guardrail in config.evaluate.guardrails:
-        holds, why = guardrail_holds(base, cand, guardrail)
-        if not holds:
-            return Verdict(False, cmp.improvement, f"guardrail broken on the {seeds} seeds: {why}",
-                           "guardrail")
-    return Verdict(True, cmp.improvement,
-                   f"{objective.metric} {cmp.improvement:+.1%} on the {seeds} seeds "
-                   f"(better on {cmp.wins} of {cmp.n}), guardrails hold")
+    assessment = assess(base, cand, Criteria.of(config))
+    decision = assessment.objective
+    change = f"{metric} {pct(decision.comparison.relative)} on the {seeds} seeds"
+    if decision.outcome != "better":
+        # Only a candidate leaning better is worth more seeds (the held-out tier's extension).
+        leans_better = decision.comparison.wins > decision.comparison.losses
+        return Verdict(False, decision.improvement, f"{change}: {decision.label}", "not_better",
+                       decision.needed if leans_better else None)
+    if assessment.broken:
+        why = "; ".join(check.reason for check in assessment.broken)
+        return Verdict(False, decision.improvement, f"guardrail broken on the {seeds} seeds: {why}",
+                       "guardrail")
+    return Verdict(True, decision.improvement, f"{change}: {decision.label}, guardrails hold")
 
 
 # --------------------------------------------------------------------------- noise, as agents see it
-NoiseLabel = Literal["better", "worse", "within noise"]
-
-
-@dataclass(frozen=True)
-class PairedVerdict:
-    """Whether a candidate differs from a reference beyond seed noise.
-
-    ``improvement`` is relative to the reference mean, positive = better; ``wins``/``losses``
-    count the paired seeds where the candidate is strictly better/worse out of ``n``.
+def paired_verdict(reference: EvalResult, cand: EvalResult, objective: Objective) -> Decision:
+    """The bot's one rule (:func:`bot.decision.judge`) on ``cand`` against ``reference``, over the seeds
+    both evaluated: every view of noise the agents get goes through here, so they read the same
+    better / worse / within noise / undecided the loop, the report and the check use. Raises nothing.
     """
-
-    label: NoiseLabel
-    improvement: float
-    wins: int
-    losses: int
-    n: int
-
-
-def paired_verdict(reference: EvalResult, cand: EvalResult, objective: Objective) -> PairedVerdict:
-    """The bot's paired verdict on ``cand`` against ``reference`` over the seeds both evaluated.
-
-    Today the verdict of :func:`bot.stats.compare` (a 95% t-interval of the per-seed differences,
-    the one the report's deltas table shows); every view of noise the agents get goes through this
-    function, so the decision rule can be replaced here. Raises nothing.
-    """
-    cmp = compare(reference, cand, objective.metric, objective.goal)
-    labels: dict[str, NoiseLabel] = {"improved": "better", "regressed": "worse", "unchanged": "within noise"}
-    return PairedVerdict(labels[cmp.verdict], cmp.improvement, cmp.wins, cmp.losses, cmp.n)
+    return judge(reference, cand, objective.metric, objective.goal)
 
 
 # --------------------------------------------------------------------------- the loop's choices
@@ -108,6 +89,15 @@ def _rank(objective: Objective) -> Callable[[IterationRecorded], tuple[float, in
 def improved(iterations: Iterable[IterationRecorded], objective: Objective) -> list[IterationRecorded]:
     """The iterations that improved on the search seeds, best first."""
     return sorted((r for r in iterations if r.status == "improved" and r.search), key=_rank(objective))
+
+
+def ranks_above(result: EvalResult, record: IterationRecorded | None, objective: Objective) -> bool:
+    """Whether ``result`` (search seeds) beats ``record``'s search mean, the ranking of :func:`improved`
+    (True when there is no ``record``): the candidate would become the incumbent."""
+    if record is None or record.search is None:
+        return True
+    sign = 1 if objective.goal == "minimize" else -1
+    return sign * result.mean(objective.metric) < sign * record.search.mean(objective.metric)
 
 
 def incumbent(iterations: Iterable[IterationRecorded], objective: Objective) -> IterationRecorded | None:

@@ -1,8 +1,14 @@
-"""Paired statistics over seeds: is a candidate better than the baseline, and do guardrails hold?
+"""Paired arithmetic over seeds: means, per-seed gains, and the exact p-values the decision rule uses.
 
 Everything here is pure. Seeds are paired by seed number: a candidate and the baseline evaluated on the
-same seed see the same simulated data, so the per-seed difference removes most of the between-seed
-noise (with 5 seeds, sd ≈ mean is common for relative errors; comparing means alone hides real effects).
+same seed see the same simulated data, so the per-seed comparison removes most of the between-seed
+noise. *Whether* a change is better is decided in one place, :mod:`bot.decision`, from these numbers.
+
+Per-seed OPE errors are heavy-tailed: one hard seed can have ten times the error of the others, for
+the baseline and the candidate alike. For a metric that is positive on every seed the per-seed gain
+is therefore the log-ratio of baseline to candidate (a 90% cut counts the same on an easy and a hard
+seed); a metric that can be zero or negative (an estimated value, a reward) uses the difference,
+scaled by the baseline's mean magnitude.
 """
 
 from __future__ import annotations
@@ -13,31 +19,16 @@ from typing import Literal
 
 import numpy as np
 
-from bot.config import Guardrail
 from bot.results import EvalResult
 
 Goal = Literal["minimize", "maximize"]
-ComparisonVerdict = Literal["improved", "regressed", "unchanged"]
-
-# Two-sided 95% critical values of Student's t (the 97.5% quantile) for df = 1..30.
-_T_975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def t_critical_95(df: int) -> float:
-    """The two-sided 95% critical value of Student's t with ``df`` degrees of freedom.
-
-    Returns the tabulated 97.5% quantile for df 1..30 and the normal value 1.96 beyond.
-
-    Raises:
-        ValueError: ``df`` is below 1 (a CI needs at least two paired seeds).
-    """
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    return _T_975[df - 1] if df <= len(_T_975) else 1.96
+#: How per-seed gains were computed: log-ratios (metric positive everywhere) or scaled differences.
+Scale = Literal["log-ratio", "difference"]
+#: A per-seed gain this close to 0 is a tie: the seed favours neither side.
+TIE = 1e-9
+#: Up to this many paired seeds the sign-flip p-value is exact (2**n assignments enumerated).
+_EXACT_SEEDS = 16
+_MONTE_CARLO_DRAWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -56,39 +47,17 @@ class Comparison:
     relative: float
     #: ``relative`` signed so that positive is better for the goal.
     improvement: float
-    #: Paired seeds where the candidate is strictly better / strictly worse.
+    #: Paired seeds where the candidate is strictly better / strictly worse (ties excluded).
     wins: int
     losses: int
-    #: 95% t-interval of the mean paired difference (cand - base); NaN when n < 2.
-    ci_low: float
-    ci_high: float
+    #: Per-seed gains, positive = better for the goal, in seed order (see ``scale``).
+    gains: tuple[float, ...] = ()
+    scale: Scale = "difference"
 
     @property
     def gain(self) -> float:
         """``delta`` signed so that positive is better for the goal (defined even when base_mean is 0)."""
         return self.delta if self.goal == "maximize" else -self.delta
-
-    @property
-    def verdict(self) -> ComparisonVerdict:
-        """``improved`` / ``regressed`` when the change is on that side and the CI excludes 0 there.
-
-        With a single paired seed there is no CI, so the sign of the change decides; with none, or
-        when the CI contains 0, the answer is ``unchanged`` (within noise).
-        """
-        if self.n == 0 or not math.isfinite(self.gain) or self.gain == 0:
-            return "unchanged"
-        if self.n < 2:
-            return "improved" if self.gain > 0 else "regressed"
-        # Map the CI of (cand - base) onto the "better" axis: for minimize, lower differences are better.
-        if self.goal == "maximize":
-            good_low, good_high = self.ci_low, self.ci_high
-        else:
-            good_low, good_high = -self.ci_high, -self.ci_low
-        if self.gain > 0 and good_low > 0:
-            return "improved"
-        if self.gain < 0 and good_high < 0:
-            return "regressed"
-        return "unchanged"
 
 
 def compare(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> Comparison:
@@ -103,7 +72,7 @@ def compare(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> Comp
     n = len(seeds)
     if n == 0:
         nan = math.nan
-        return Comparison(metric, goal, 0, nan, nan, nan, nan, nan, 0, 0, nan, nan)
+        return Comparison(metric, goal, 0, nan, nan, nan, nan, nan, 0, 0)
     base_vals = np.array([base_by_seed[s] for s in seeds], dtype=float)
     cand_vals = np.array([cand_by_seed[s] for s in seeds], dtype=float)
     diffs = cand_vals - base_vals
@@ -112,12 +81,7 @@ def compare(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> Comp
     delta = float(diffs.mean())
     relative = delta / abs(base_mean) if base_mean != 0 else math.nan
     improvement = relative if goal == "maximize" else -relative
-    better = diffs > 0 if goal == "maximize" else diffs < 0
-    worse = diffs < 0 if goal == "maximize" else diffs > 0
-    ci_low = ci_high = math.nan
-    if n >= 2:
-        half = t_critical_95(n - 1) * float(diffs.std(ddof=1)) / math.sqrt(n)
-        ci_low, ci_high = delta - half, delta + half
+    gains, scale = paired_gains(base_vals, cand_vals, goal)
     return Comparison(
         metric=metric,
         goal=goal,
@@ -127,21 +91,92 @@ def compare(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> Comp
         delta=delta,
         relative=relative,
         improvement=improvement,
-        wins=int(better.sum()),
-        losses=int(worse.sum()),
-        ci_low=ci_low,
-        ci_high=ci_high,
+        wins=int((gains > TIE).sum()),
+        losses=int((gains < -TIE).sum()),
+        gains=tuple(float(g) for g in gains),
+        scale=scale,
     )
 
 
-def guardrail_regression(base: EvalResult, cand: EvalResult, guardrail: Guardrail) -> float:
-    """How much the guardrail metric got worse, relative to the baseline mean (0.25 = 25% worse).
+def paired_gains(base: np.ndarray, cand: np.ndarray, goal: Goal) -> tuple[np.ndarray, Scale]:
+    """Per-seed gains of ``cand`` over ``base`` (positive = better for ``goal``) and their scale.
+
+    Log-ratios when every value on both sides is positive (and finite); otherwise differences divided by the
+    baseline's mean magnitude (1 when that is 0), so ties and wins mean the same on either scale.
+    Raises nothing.
+    """
+    sign = 1.0 if goal == "maximize" else -1.0
+    if base.size and bool((base > 0).all() and (cand > 0).all()):
+        with np.errstate(over="ignore", divide="ignore"):
+            logs = sign * (np.log(cand) - np.log(base))
+        if bool(np.isfinite(logs).all()):
+            return logs, "log-ratio"
+    magnitude = float(np.abs(base).mean()) if base.size else 0.0
+    return sign * (cand - base) / (magnitude or 1.0), "difference"
+
+
+def sign_flip_p(gains: tuple[float, ...] | list[float]) -> float:
+    """One-sided p-value of the paired sign-flip (randomisation) test that the gains are centred on 0
+    against the alternative that they are positive.
+
+    Returns the share of the 2**n sign assignments whose sum is at least the observed sum: exact up to
+    16 seeds, a seeded Monte-Carlo estimate beyond. With every gain positive it is 2**-n whatever the
+    magnitudes (a heavy-tailed seed cannot weaken a unanimous result), and when one seed's gain
+    outweighs all the others together it is at least 1/2 (one lucky seed cannot carry it). Returns 1
+    for no gains. Raises nothing.
+    """
+    values = np.asarray(gains, dtype=float)
+    n = values.size
+    if n == 0:
+        return 1.0
+    observed = float(values.sum())
+    magnitudes = np.abs(values)
+    slack = 1e-12 * max(1.0, float(magnitudes.sum()))
+    if n <= _EXACT_SEEDS:
+        codes = np.arange(1 << n, dtype=np.int64)[:, None] >> np.arange(n)
+        signs = 1.0 - 2.0 * (codes & 1)
+        sums = signs @ magnitudes
+        return int(np.count_nonzero(sums >= observed - slack)) / (1 << n)
+    rng = np.random.default_rng(0)
+    signs = rng.choice((-1.0, 1.0), size=(_MONTE_CARLO_DRAWS, n))
+    hits = int(np.count_nonzero(signs @ magnitudes >= observed - slack))
+    return (hits + 1) / (_MONTE_CARLO_DRAWS + 1)
+
+
+def binomial_tail(k: int, n: int) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, 1/2): the one-sided sign-test p-value of k wins in n. Raises nothing."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(k, n + 1)) / (1 << n)
+
+
+def seeds_needed(wins: int, losses: int, level: float, cap: int = 100) -> int | None:
+    """About how many non-tied paired seeds a sign test needs to reach ``level`` if further seeds split
+    like these (``wins`` of ``wins + losses``), or None if it never would within ``cap`` seeds.
+
+    A rough guide: the sign test ignores magnitudes, so this is too many when the wins are large and
+    the losses small, and too few when a loss outweighs the wins. Raises nothing.
+    """
+    total = wins + losses
+    if total == 0 or wins <= losses:
+        return None
+    share = wins / total
+    for n in range(max(total, 1), cap + 1):
+        if binomial_tail(math.ceil(share * n - 1e-9), n) <= level:
+            return n
+    return None
+
+
+def guardrail_regression(base: EvalResult, cand: EvalResult, metric: str, goal: Goal) -> float:
+    """How much a guardrail ``metric`` got worse, relative to the baseline mean (0.25 = 25% worse).
 
     Returns 0 if it stayed equal or improved, ``inf`` if it got worse from a baseline mean of exactly
     0 (any relative allowance is exceeded), and NaN if no seed has the metric in both results.
     Raises nothing.
     """
-    comparison = compare(base, cand, guardrail.metric, guardrail.goal)
+    comparison = compare(base, cand, metric, goal)
     if comparison.n == 0:
         return math.nan
     if comparison.gain >= 0:
@@ -149,26 +184,3 @@ def guardrail_regression(base: EvalResult, cand: EvalResult, guardrail: Guardrai
     if comparison.base_mean == 0:
         return math.inf
     return -comparison.improvement
-
-
-def guardrail_holds(base: EvalResult, cand: EvalResult, guardrail: Guardrail) -> tuple[bool, str]:
-    """Whether ``cand`` keeps ``guardrail`` relative to ``base``.
-
-    Returns ``(ok, reason)``: the reason is one sentence naming the metric, the regression and the
-    allowance. A metric missing from either result does not hold (fail closed). Raises nothing.
-    """
-    regression = guardrail_regression(base, cand, guardrail)
-    name = guardrail.metric
-    allowed = f"{guardrail.max_regression:.1%}"
-    if math.isnan(regression):
-        return False, f"{name}: no seed has this metric in both baseline and candidate"
-    if regression == 0:
-        return True, f"{name}: no regression (allowed {allowed})"
-    worse = "from a baseline of 0" if math.isinf(regression) else f"by {regression:.1%}"
-    # The measured means too: "+492%" alone does not say whether 2 s became 12 s or 0.1 s 0.6 s.
-    comparison = compare(base, cand, name, guardrail.goal)
-    values = f"{name} {comparison.base_mean:.4g} → {comparison.cand_mean:.4g}"
-    # A tiny tolerance so that a regression of exactly the allowance is not lost to float rounding.
-    if regression <= guardrail.max_regression + 1e-12:
-        return True, f"{values}: worse {worse}, within the allowed {allowed}"
-    return False, f"{values}: worse {worse}, more than the allowed {allowed}"

@@ -66,14 +66,19 @@ def main() -> None:
               help="Use only the first N search seeds of each target.")
 @click.option("--confirm-seeds", type=click.IntRange(1),
               help="Use only the first N held-out seeds of each target.")
+@click.option("--validate-seeds", type=click.IntRange(0),
+              help="Use only the first N validation seeds of each target (0: no validation tier).")
+@click.option("--audit-seeds", type=click.IntRange(0), default=0, show_default=True,
+              help="After each run, evaluate the baseline, the final incumbent and the winner on N fresh "
+                   "seeds (a candidate worse there is a trap).")
 @click.option("--backend", type=click.Choice(["anthropic", "command"]), default="anthropic",
               show_default=True, help="How the LLM frameworks reach a model (the heuristic needs none).")
 @click.option("--agent-command", help="For --backend command: the executable that answers prompts on stdout.")
 @click.option("--agent-timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds one agent call may take (sets loop.agent_timeout_s of the LLM runs).")
 def run(frameworks: str, targets: str, runs: int, iterations: int, workers: int, shard: str, out: Path | None,
-        work: Path | None, search_seeds: int | None, confirm_seeds: int | None, backend: str,
-        agent_command: str | None, agent_timeout: float | None) -> None:
+        work: Path | None, search_seeds: int | None, confirm_seeds: int | None, validate_seeds: int | None,
+        audit_seeds: int, backend: str, agent_command: str | None, agent_timeout: float | None) -> None:
     """Run `growthhacker run` on fresh copies of the targets and write runs.jsonl, report.md and a plot.
 
     Runs already in OUT/runs.jsonl are not run again, so an interrupted benchmark resumes.
@@ -88,7 +93,7 @@ def run(frameworks: str, targets: str, runs: int, iterations: int, workers: int,
         if backend == "command" and not agent_command:
             raise click.UsageError("--backend command needs --agent-command")
         specs = plan(names, chosen, runs, iterations, search=search_seeds, confirm=confirm_seeds,
-                     shard=parse_shard(shard))
+                     validate=validate_seeds, audit=audit_seeds, shard=parse_shard(shard))
     except GrowthHackerError as exc:  # EvalsError, or a target's invalid config
         raise click.UsageError(str(exc)) from exc
     out = out or RESULTS_DIR / date.today().isoformat()

@@ -3,13 +3,16 @@
 - A run is **reliable** when the CLI exited cleanly, recorded a verdict, the unmodified target
   evaluated cleanly, and at least one candidate evaluated cleanly on every search seed — the bot
   finished with a valid result, even if that result is "no improvement".
-- A run is **positive** when it selected a winner whose held-out improvement is > 0. A winner is
-  selected only if it beats the baseline on the search seeds, keeps every guardrail, and on the
-  held-out seeds improves the mean *and* wins a strict majority of paired seeds.
+- A run is **positive** when it selected a winner whose held-out improvement is > 0.
 - **Improvement** is the relative change of the objective on the held-out seeds, sign-adjusted so
   positive is better: (baseline − candidate) / |baseline| when minimising.
+- A winner is selected only if one rule (bot/decision.py) calls it better than the baseline on the
+  search seeds, on the validation seeds when it would become the incumbent, and on the held-out seeds.
 - **Extreme-value failures** count candidates with a non-finite or out-of-``bounds`` metric on any
   seed, plus finalists that won on the search seeds and were rejected on the held-out seeds.
+- A **trap** is a candidate the bot built on (its final incumbent) or selected (its winner) whose
+  objective is worse than the baseline's on the audit seeds, fresh seeds in none of the bot's tiers
+  (``--audit-seeds``); trap rates use the audited runs as denominator.
 Rates use every run of the cell as denominator (a crashed run counts as unreliable, not positive).
 """
 
@@ -37,6 +40,11 @@ def is_positive(record: RunRecord) -> bool:
             and math.isfinite(record.heldout_improvement) and record.heldout_improvement > 0)
 
 
+def is_trap(audit_improvement: float | None) -> bool:
+    """True if a candidate's improvement on the audit seeds says it is worse than the baseline there."""
+    return audit_improvement is not None and audit_improvement < 0
+
+
 @dataclass(frozen=True)
 class CellMetrics:
     """The measures of one target × framework cell (or a framework over all targets)."""
@@ -55,6 +63,12 @@ class CellMetrics:
     wall_s_per_run: float
     #: Mean over runs of (bot overhead per iteration) / (search-seed eval time per iteration).
     overhead_ratio: float | None
+    #: Candidates that did not validate, summed over runs.
+    not_validated: int = 0
+    #: Runs audited on fresh seeds; of those, runs whose final incumbent / winner is a trap.
+    audited: int = 0
+    trap_incumbents: int = 0
+    trap_winners: int = 0
 
     @property
     def reliability(self) -> float:
@@ -80,6 +94,7 @@ class CellMetrics:
 def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetrics:
     """The measures of ``records`` (all of one cell)."""
     n = len(records)
+    audited = [r for r in records if r.spec.audit_seeds and is_reliable(r)]
     ratios = [r.overhead_s_per_iteration / r.eval_s_per_iteration for r in records
               if r.overhead_s_per_iteration is not None and r.eval_s_per_iteration]
     return CellMetrics(
@@ -96,6 +111,10 @@ def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetri
         usd_per_run=statistics.fmean(r.usd for r in records) if n else math.nan,
         wall_s_per_run=statistics.fmean(r.wall_s for r in records) if n else math.nan,
         overhead_ratio=statistics.fmean(ratios) if ratios else None,
+        not_validated=sum(r.not_validated for r in records),
+        audited=len(audited),
+        trap_incumbents=sum(1 for r in audited if is_trap(r.incumbent_audit)),
+        trap_winners=sum(1 for r in audited if is_trap(r.winner_audit)),
     )
 
 

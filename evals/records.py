@@ -37,6 +37,10 @@ class RunSpec(BaseModel):
     iterations: int = Field(ge=0)
     search_seeds: list[int]
     confirm_seeds: list[int]
+    #: The validation tier's seeds ([]: the tier was off, as in records written before it existed).
+    validate_seeds: list[int] = Field(default_factory=list)
+    #: Fresh seeds the incumbent and the winner are audited on after the run ([]: no audit).
+    audit_seeds: list[int] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -75,6 +79,14 @@ class RunRecord(BaseModel):
     extreme_values: int = 0
     #: Finalists that beat the baseline on the search seeds but were rejected on the held-out seeds.
     heldout_rejections: int = 0
+    #: Candidates that beat the incumbent on the search seeds but did not validate.
+    not_validated: int = 0
+    #: The run's final incumbent (the candidate its last iteration would have built on).
+    incumbent: int | None = None
+    #: Relative improvement over the baseline on the audit seeds (positive = better): the final
+    #: incumbent's and the winner's; below 0, it is a trap.
+    incumbent_audit: float | None = None
+    winner_audit: float | None = None
     winner: int | None = None
     #: Relative improvement of the winner on the held-out seeds (positive = better, 0.1 = 10%).
     heldout_improvement: float | None = None

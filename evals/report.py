@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.metrics import CellMetrics, by_framework, cells, is_positive
+from evals.metrics import CellMetrics, by_framework, cell, cells, is_positive
 from evals.records import FRAMEWORKS, RunRecord
 from evals.study import SOURCE, STUDY, StudyFigure, figures_for
 
@@ -52,6 +52,24 @@ def cell_table(records: Sequence[RunRecord]) -> str:
     return "\n".join([_CELL_HEADER, _CELL_RULE, *(cell_row(m) for m in cells(records))])
 
 
+def trap_table(records: Sequence[RunRecord]) -> str:
+    """Per audited target × framework × validation setting: how often the final incumbent and the
+    winner are traps (worse than the baseline on the audit seeds), and how many candidates did not
+    validate."""
+    rows = ["| target | framework | validation seeds | audited runs | incumbent a trap | winner a trap "
+            "| did not validate |", "|---|---|--:|--:|--:|--:|--:|"]
+    groups: dict[tuple[str, str, int], list[RunRecord]] = {}
+    for r in records:
+        if r.spec.audit_seeds:
+            groups.setdefault((r.spec.target, r.spec.framework, len(r.spec.validate_seeds)), []).append(r)
+    for (target, framework, validate), runs in sorted(groups.items()):
+        m = cell(target, framework, runs)
+        rows.append(f"| {target} | {framework} | {validate or 'off'} | {m.audited} | "
+                    f"{_count(m.trap_incumbents, m.audited)} | {_count(m.trap_winners, m.audited)} | "
+                    f"{m.not_validated} |")
+    return "\n".join(rows)
+
+
 def seed_table(records: Sequence[RunRecord]) -> str:
     """Per target: how many seed evaluations its runs made, their mean and the slowest, in seconds."""
     rows = ["| target | seeds evaluated | mean | max |", "|---|--:|--:|--:|"]
@@ -89,13 +107,14 @@ def render(records: Sequence[RunRecord], title: str) -> str:
     machines = sorted({r.machine for r in records})
     started = sorted(r.started_at for r in records)
     iterations = sorted({r.spec.iterations for r in records})
-    seeds = sorted({(len(r.spec.search_seeds), len(r.spec.confirm_seeds)) for r in records})
+    seeds = sorted({(len(r.spec.search_seeds), len(r.spec.validate_seeds), len(r.spec.confirm_seeds))
+                    for r in records})
     backends = sorted({r.backend for r in records})
     lines += [
         f"- runs: {len(records)}, started {started[0]} … {started[-1]} (UTC)",
         f"- machine: {'; '.join(machines)}",
-        f"- iterations per run: {', '.join(map(str, iterations))}; seeds per run (search, held-out): "
-        + ", ".join(f"{s}+{c}" for s, c in seeds),
+        f"- iterations per run: {', '.join(map(str, iterations))}; seeds per run (search, validation, "
+        "held-out): " + ", ".join(f"{s}+{v}+{c}" for s, v, c in seeds),
         f"- agents: {', '.join(backends)}",
         "",
         "## Per target × framework",
@@ -114,6 +133,8 @@ def render(records: Sequence[RunRecord], title: str) -> str:
                      f"{_count(m.positive, m.runs)} | {pct(m.mean_improvement, True)} | "
                      f"{pct(m.median_improvement, True)} | {m.extreme_values} | {m.heldout_rejections} | "
                      f"{study} |")
+    if any(r.spec.audit_seeds for r in records):
+        lines += ["", "## Traps (audited on fresh seeds)", "", trap_table(records)]
     lines += ["", "## Seconds per seed (one evaluation, imports included)", "", seed_table(records)]
     lines += ["", f"## Published figures ({SOURCE})", "",
               "| framework | version | reliability | positive | mean Δ (pos.) | median Δ (pos.) | note |",

@@ -26,6 +26,7 @@ from bot.errors import JournalError
 from bot.journal import JOURNAL_FILE, Journal, RunFinished
 from bot.results import EvalResult, RunSummary
 from bot.workspace import STATE_DIR
+from evals.audit import audit
 from evals.records import (
     FRAMEWORKS,
     RUNS_FILE,
@@ -37,7 +38,7 @@ from evals.records import (
     append_run,
     read_runs,
 )
-from evals.targets import prepare_repo, run_seeds, target_dir
+from evals.targets import audit_seeds, prepare_repo, run_seeds, target_dir
 
 #: A run taking longer than this is killed and recorded as "timeout".
 RUN_TIMEOUT_S = 4 * 3600.0
@@ -77,8 +78,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def plan(targets: Sequence[str], frameworks: Sequence[Framework], runs: int, iterations: int, *,
-         search: int | None = None, confirm: int | None = None,
-         shard: tuple[int, int] = (1, 1)) -> list[RunSpec]:
+         search: int | None = None, confirm: int | None = None, validate: int | None = None,
+         audit: int = 0, shard: tuple[int, int] = (1, 1)) -> list[RunSpec]:
     """Every run of targets × frameworks × ``runs`` in a fixed order, then this shard's share of them
     (every n-th run starting at the i-th, so shards get similar mixes of targets).
 
@@ -93,10 +94,11 @@ def plan(targets: Sequence[str], frameworks: Sequence[Framework], runs: int, ite
     for name in targets:
         path = target_dir(name)
         for run in range(runs):
-            search_seeds, confirm_seeds = run_seeds(path, run, search, confirm)
+            search_seeds, confirm_seeds, validate_seeds = run_seeds(path, run, search, confirm, validate)
             for framework in frameworks:
                 specs.append(RunSpec(target=name, framework=framework, run=run, iterations=iterations,
-                                     search_seeds=search_seeds, confirm_seeds=confirm_seeds))
+                                     search_seeds=search_seeds, confirm_seeds=confirm_seeds,
+                                     validate_seeds=validate_seeds, audit_seeds=audit_seeds(run, audit)))
     index, total = shard
     return specs[index - 1 :: total]
 
@@ -147,7 +149,7 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
     run_dir = work.resolve() / spec.key  # the CLI runs in run_dir: every path it gets is absolute
     timeout = backend.agent_timeout_s if spec.framework != "heuristic" else None
     repo = prepare_repo(target_dir(spec.target), run_dir / "repo", spec.search_seeds, spec.confirm_seeds,
-                        agent_timeout_s=timeout)
+                        spec.validate_seeds, agent_timeout_s=timeout)
     log = run_dir / "growthhacker.log"
     env = {**environ, "NO_COLOR": "1", "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -167,7 +169,10 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
     error = None if process == "finished" else _tail(log)
     record = RunRecord(spec=spec, backend=backend.describe(spec.framework), started_at=started_at,
                        machine=machine(), process=process, exit_code=exit_code, error=error, wall_s=wall_s)
-    return read_outcome(record, repo)
+    record = read_outcome(record, repo)
+    if spec.audit_seeds and record.run_id is not None and record.verdict_recorded:
+        record = record.model_copy(update=audit(repo, record.run_id, spec.audit_seeds))
+    return record
 
 
 def read_outcome(record: RunRecord, repo: Path) -> RunRecord:
@@ -213,6 +218,7 @@ def _facts(summary: RunSummary, finished: RunFinished | None) -> dict[str, objec
         "evaluated": sum(1 for it in its if it.search is not None and it.search.ok),
         "extreme_values": extreme,
         "heldout_rejections": sum(1 for it in its if it.confirmed is False),
+        "not_validated": sum(1 for it in its if it.failure_kind == "not_validated"),
         "winner": summary.winner,
         "heldout_improvement": finished.improvement if finished is not None else None,
         "winner_hypothesis": best.hypothesis if best is not None else None,

@@ -41,31 +41,43 @@ def target_dir(name: str, root: Path = TARGETS_DIR) -> Path:
     return path
 
 
-def run_seeds(target: Path, run: int, search: int | None = None,
-              confirm: int | None = None) -> tuple[list[int], list[int]]:
-    """The (search, held-out) seeds of run ``run``: the target's first ``search``/``confirm`` seeds
-    (all when None), shifted by ``run * SEED_STRIDE``.
+#: Audit seeds start here (plus the run's offset): above every tier a target configures.
+AUDIT_START = 500
+
+
+def run_seeds(target: Path, run: int, search: int | None = None, confirm: int | None = None,
+              validate: int | None = None) -> tuple[list[int], list[int], list[int]]:
+    """The (search, held-out, validation) seeds of run ``run``: the target's first ``search``/
+    ``confirm``/``validate`` seeds (all when None; ``validate`` 0 switches the tier off), shifted by
+    ``run * SEED_STRIDE``.
 
     Raises:
         ConfigError: the target's config is invalid.
-        EvalsError: a count is below 1 or above what the target configures.
+        EvalsError: a count is out of range (search and held-out need at least one seed) or above
+            what the target configures.
     """
     seeds = load_config(target).evaluate.seeds
     chosen = []
-    for name, configured, count in (("search", seeds.search, search), ("held-out", seeds.confirm, confirm)):
+    for name, configured, count, least in (("search", seeds.search, search, 1),
+                                           ("held-out", seeds.confirm, confirm, 1),
+                                           ("validation", seeds.validation, validate, 0)):
         n = len(configured) if count is None else count
-        if not 1 <= n <= len(configured):
+        if not least <= n <= len(configured):
             raise EvalsError(f"{target.name} configures {len(configured)} {name} seeds; asked for {n}")
         chosen.append([s + run * SEED_STRIDE for s in configured[:n]])
-    return chosen[0], chosen[1]
+    return chosen[0], chosen[1], chosen[2]
 
 
-def prepare_repo(
-    target: Path, dest: Path, search: list[int], confirm: list[int], agent_timeout_s: float | None = None
-) -> Path:
+def audit_seeds(run: int, count: int) -> list[int]:
+    """``count`` fresh seeds for auditing run ``run`` (in no tier of any target's config)."""
+    return [run * SEED_STRIDE + AUDIT_START + i for i in range(count)]
+
+
+def prepare_repo(target: Path, dest: Path, search: list[int], confirm: list[int],
+                 validate: list[int] | None = None, agent_timeout_s: float | None = None) -> Path:
     """Copy ``target`` to ``dest`` (replaced if present) as a fresh one-commit git repository whose
-    config evaluates on ``search``/``confirm`` (and gives each agent call ``agent_timeout_s`` seconds,
-    when set); returns ``dest``.
+    config evaluates on ``search``/``confirm`` (and ``validate``: None keeps the target's setting; and
+    gives each agent call ``agent_timeout_s`` seconds, when set); returns ``dest``.
 
     Raises:
         EvalsError: git failed.
@@ -76,8 +88,11 @@ def prepare_repo(
     config_path = dest / CONFIG_FILE
     data: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     configured = data["evaluate"].get("seeds", {})
-    changed = configured.get("search") != search or configured.get("confirm") != confirm
-    data["evaluate"]["seeds"] = {"search": search, "confirm": confirm}
+    wanted = {"search": search, "confirm": confirm}
+    if validate is not None:
+        wanted["validate"] = validate
+    changed = any(configured.get(key) != value for key, value in wanted.items())
+    data["evaluate"]["seeds"] = {**configured, **wanted}
     if agent_timeout_s is not None:
         data.setdefault("loop", {})["agent_timeout_s"] = agent_timeout_s
         changed = True

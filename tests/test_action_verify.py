@@ -65,7 +65,7 @@ def test_local_verify_prints_the_deltas_of_head_against_base(tmp_path: Path) -> 
     result = CliRunner().invoke(cli, ["verify", str(repo), "--head", "feature"])
 
     assert result.exit_code == 0, result.output
-    assert "| err ↓ |" in result.output and "⚡ improved" in result.output
+    assert "| err ↓ |" in result.output and "⚡ better (won 3/3 seeds)" in result.output
     assert "success: err" in result.output
 
 

@@ -76,7 +76,7 @@ def test_demo_confirms_an_improvement_on_the_bundled_example(tmp_path: Path) -> 
 
     assert result.exit_code == 0, result.output
     assert "improves relative_ee" in result.output
-    assert "⚡ improved" in result.output
+    assert "⚡ better (won" in result.output
     runs = list((output / ".growthhacker" / "runs").iterdir())
     assert len(runs) == 1
     run_dir = runs[0]

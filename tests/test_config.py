@@ -25,6 +25,9 @@ def test_minimal_config_gets_sensible_defaults() -> None:
     assert config.evaluate.objective.goal == "minimize"
     assert config.evaluate.seeds.search == [0, 1, 2]
     assert config.evaluate.seeds.confirm == [100, 101, 102, 103, 104]
+    assert config.evaluate.seeds.validation == [200, 201, 202]
+    assert config.evaluate.seeds.extend == 0
+    assert config.loop.level == 0.125
     assert config.loop.agent == "auto"
     assert config.github.allowed_commenters == "write"
     assert set(ALWAYS_PROTECTED) <= set(config.edit.all_protected())
@@ -60,6 +63,29 @@ def test_overlapping_seed_sets_are_refused() -> None:
     text = MINIMAL.replace("  objective:", "  seeds: {search: [1, 2], confirm: [2, 3]}\n  objective:")
     with pytest.raises(ConfigError, match=r"disjoint.*\[2\]"):
         parse_config(text)
+
+
+def test_validation_seeds_must_be_disjoint_from_the_other_tiers() -> None:
+    seeds = "  seeds: {search: [1], validate: [5, 7], confirm: [7, 8]}\n"
+    text = MINIMAL.replace("  objective:", seeds + "  objective:")
+    with pytest.raises(ConfigError, match=r"validate and confirm seeds must be disjoint.*\[7\]"):
+        parse_config(text)
+
+
+def test_an_empty_validate_list_switches_the_tier_off_and_unknown_seed_keys_name_validate() -> None:
+    off = MINIMAL.replace("  objective:", "  seeds: {validate: []}\n  objective:")
+    typo = MINIMAL.replace("  objective:", "  seeds: {validates: [3]}\n  objective:")
+
+    assert parse_config(off).evaluate.seeds.validation == []
+    with pytest.raises(ConfigError, match="allowed here: search, validate, confirm, extend"):
+        parse_config(typo)
+
+
+def test_extension_seeds_follow_the_held_out_ones_and_skip_the_other_tiers() -> None:
+    seeds = "  seeds: {search: [0], validate: [7], confirm: [5, 6]}\n"
+    text = MINIMAL.replace("  objective:", seeds + "  objective:")
+
+    assert parse_config(text).evaluate.seeds.extension(3) == [8, 9, 10]
 
 
 def test_secret_looking_pass_env_is_refused() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from evals.metrics import ALL_TARGETS, by_framework, cell, cells, is_positive, is_reliable
-from evals.report import PLOT_FILE, REPORT_FILE, pct, render, seed_table, write
+from evals.metrics import ALL_TARGETS, by_framework, cell, cells, is_positive, is_reliable, is_trap
+from evals.report import PLOT_FILE, REPORT_FILE, pct, render, seed_table, trap_table, write
 from tests.helpers.evals import positive, record
 
 
@@ -148,3 +148,31 @@ def test_seconds_per_seed_pool_every_run_of_a_target() -> None:
     table = seed_table(runs)
 
     assert "| a | 10 | 13.0 s | 20.0 s |" in table and "| b | 0 | — | — |" in table
+
+
+# --- traps -----------------------------------------------------------------------------------------
+
+
+def test_a_candidate_worse_than_the_baseline_on_the_audit_seeds_is_a_trap() -> None:
+    assert is_trap(-0.2) and not is_trap(0.1) and not is_trap(None)
+
+
+def test_trap_rates_count_audited_runs_only() -> None:
+    audited = [record(audit=[500], incumbent=1, incumbent_audit=-0.3, winner=None, not_validated=0),
+               positive(0.2, audit=[500], incumbent=2, incumbent_audit=0.2, winner_audit=0.1),
+               positive(0.4, audit=[500], incumbent=1, incumbent_audit=-0.1, winner_audit=-0.1)]
+
+    m = cell("t1", "heuristic", [*audited, record()])
+
+    assert (m.audited, m.trap_incumbents, m.trap_winners) == (3, 2, 1)
+
+
+def test_the_trap_table_separates_runs_with_and_without_validation() -> None:
+    runs = [record(audit=[500], validate=[200, 201, 202], incumbent=1, incumbent_audit=0.1, not_validated=2),
+            record(audit=[500], incumbent=1, incumbent_audit=-0.4)]
+
+    table = trap_table(runs)
+
+    assert "| t1 | heuristic | 3 | 1 | 0% (0/1) | 0% (0/1) | 2 |" in table
+    assert "| t1 | heuristic | off | 1 | 100% (1/1) | 0% (0/1) | 0 |" in table
+    assert "## Traps" in render(runs, "title") and "## Traps" not in render([record()], "title")

@@ -22,9 +22,12 @@ from bot.journal import (
 )
 from bot.results import EvalResult, SeedResult
 from evals.__main__ import main
+from evals.audit import audit
 from evals.records import RunRecord, RunSpec, read_runs
 from evals.runner import Backend, cli_command, read_outcome
-from evals.targets import SEED_STRIDE, list_targets, prepare_repo, run_seeds, target_dir
+from evals.targets import SEED_STRIDE, audit_seeds, list_targets, prepare_repo, run_seeds, target_dir
+from tests.helpers.loop import run_loop
+from tests.helpers.toy import Step, toy_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_TARGET = "obp-synthetic"
@@ -34,18 +37,29 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
 
-def test_the_four_targets_are_listed() -> None:
-    assert list_targets() == ["obp-obd", "obp-synthetic", "scope-rl-continuous", "scope-rl-discrete"]
+def test_the_five_targets_are_listed() -> None:
+    assert list_targets() == ["obp-coupons", "obp-obd", "obp-synthetic", "scope-rl-continuous",
+                              "scope-rl-discrete"]
 
 
 def test_run_zero_uses_the_configured_seeds() -> None:
-    assert run_seeds(target_dir(SMOKE_TARGET), 0) == ([0, 1, 2], [100, 101, 102, 103, 104])
+    assert run_seeds(target_dir(SMOKE_TARGET), 0) == ([0, 1, 2], [100, 101, 102, 103, 104], [200, 201, 202])
 
 
 def test_later_runs_shift_every_seed_by_the_stride_and_can_take_fewer() -> None:
-    search, confirm = run_seeds(target_dir(SMOKE_TARGET), 2, search=1, confirm=2)
+    search, confirm, validate = run_seeds(target_dir(SMOKE_TARGET), 2, search=1, confirm=2, validate=1)
 
     assert (search, confirm) == ([2 * SEED_STRIDE], [2 * SEED_STRIDE + 100, 2 * SEED_STRIDE + 101])
+    assert validate == [2 * SEED_STRIDE + 200]
+
+
+def test_no_validation_seeds_switch_the_tier_off_and_audit_seeds_are_in_no_tier(tmp_path: Path) -> None:
+    _, _, validate = run_seeds(target_dir(SMOKE_TARGET), 1, validate=0)
+    repo = prepare_repo(target_dir(SMOKE_TARGET), tmp_path / "repo", [1000], [1100], validate)
+
+    config = yaml.safe_load((repo / ".growthhacker.yml").read_text(encoding="utf-8"))
+    assert config["evaluate"]["seeds"]["validate"] == []
+    assert set(audit_seeds(1, 10)).isdisjoint({1000, 1001, 1002, *range(1100, 1105), 1200, 1201, 1202})
 
 
 def test_asking_for_more_seeds_than_configured_is_refused() -> None:
@@ -193,3 +207,14 @@ def test_the_outcome_is_read_from_the_runs_journal(tmp_path: Path) -> None:
     assert (run.seeds_evaluated, run.eval_s, run.seed_s_max) == (14, 28.0, 2.0)
     assert run.overhead_s_per_iteration == pytest.approx(1.0)
     assert run.eval_s_per_iteration == pytest.approx(4.0)
+
+
+def test_the_audit_evaluates_the_incumbent_and_the_winner_on_fresh_seeds(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    run_loop(repo, [Step("scale 0.6", "SCALE = 0.6\n"), Step("overfit", "SCALE = 1.0\nOVERFIT = True\n")])
+
+    facts = audit(repo, "r1", [300, 301, 302])
+
+    assert facts["incumbent"] == 1
+    assert isinstance(facts["winner_audit"], float) and facts["winner_audit"] > 0.4  # 0.75 → 0.35
+    assert facts["incumbent_audit"] == facts["winner_audit"]

@@ -20,6 +20,7 @@ from tests.helpers.evals import run_probes
 
 #: target → (harness entry point, editable pipeline module)
 LAYOUT = {
+    "obp-coupons": ("sim/replay.py", "couponeval/value.py"),
     "obp-obd": ("bench/run_obd.py", "obd_ope/estimate.py"),
     "obp-synthetic": ("harness/evaluate_ope.py", "banditopt/offpolicy.py"),
     "scope-rl-continuous": ("scripts/evaluate_continuous.py", "contope/pipeline.py"),

@@ -144,7 +144,7 @@ def test_the_run_comment_is_sticky_and_states_the_change() -> None:
 
     assert comment.startswith(STICKY_MARKER)
     assert "**Iteration 2** changes relative_ee by -47.8%" in comment
-    assert "3/3 seeds better" in comment
+    assert "on held-out seeds: better (won 3/3 seeds)." in comment
 
 
 def test_the_run_comment_without_a_winner_says_so() -> None:
@@ -196,7 +196,7 @@ def test_a_clear_improvement_succeeds_with_the_delta_in_the_title(config: Config
     report = check_report(result([0.20, 0.22, 0.24]), result([0.10, 0.12, 0.13]), config)
 
     assert report.conclusion == "success"
-    assert report.title.startswith("relative_ee -47.0% (0.22 → 0.1167, improved)")
+    assert report.title == "relative_ee -47.0% (0.22 → 0.1167): better (won 3/3 seeds)"
 
 
 def test_no_change_is_neutral(config: Config) -> None:
@@ -209,7 +209,7 @@ def test_a_broken_guardrail_fails_even_when_the_objective_improves(config: Confi
     report = check_report(result([0.20, 0.22, 0.24]), result([0.10, 0.12, 0.13], runtime=2.0), config)
 
     assert report.conclusion == "failure"
-    assert "guardrail runtime_s regressed 100.0% (allowed 50.0%)" in report.summary
+    assert "guardrail runtime_s: breaks allowance (+100% of +50%)" in report.summary
 
 
 def test_a_head_that_failed_to_evaluate_fails(config: Config) -> None:

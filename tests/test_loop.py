@@ -6,7 +6,7 @@ from bot.git import git
 from bot.journal import ConfirmationRecorded, IterationRecorded, RunFinished
 from bot.loop import LoopEvent
 from tests.helpers.loop import run_loop
-from tests.helpers.toy import PARAMS, Step, toy_files
+from tests.helpers.toy import CONFIG, PARAMS, Step, toy_files
 
 
 def test_best_confirmed_candidate_wins_and_is_committed_on_a_branch(make_repo) -> None:  # type: ignore[no-untyped-def]
@@ -28,9 +28,28 @@ def test_best_confirmed_candidate_wins_and_is_committed_on_a_branch(make_repo) -
     assert (repo / PARAMS).read_text() == "SCALE = 1.0\n", "the user's checkout must not change"
 
 
-def test_search_only_win_is_never_selected(make_repo) -> None:  # type: ignore[no-untyped-def]
-    repo = make_repo(toy_files(scale=0.6))
-    steps = [Step("overfit the search seeds", "SCALE = 0.6\nOVERFIT = True\n")]
+def test_a_search_only_win_does_not_validate_and_never_touches_the_held_out_seeds(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    steps = [Step("overfit the search seeds", "SCALE = 1.0\nOVERFIT = True\n")]
+    events: list[LoopEvent] = []
+
+    summary, _, journal = run_loop(repo, steps, events=events)
+
+    trap = summary.iterations[0]
+    assert (trap.status, trap.failure_kind) == ("no_gain", "not_validated")
+    assert (trap.failure_reason or "").startswith("did not validate: err +")
+    assert trap.validation is not None and [s.seed for s in trap.validation.seeds] == [200, 201, 202]
+    assert summary.winner is None
+    assert not [r for r in journal.records() if isinstance(r, ConfirmationRecorded)]
+    kinds = [e.kind for e in events if e.iteration == 1]
+    assert kinds[-3:] == ["validating", "not_validated", "iteration_done"]
+
+
+def test_without_a_validation_tier_the_held_out_seeds_reject_a_search_only_win(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = toy_files(scale=1.0)
+    files[".growthhacker.yml"] = CONFIG.replace("seeds: {search", "seeds: {validate: [], search")
+    repo = make_repo(files)
+    steps = [Step("overfit the search seeds", "SCALE = 1.0\nOVERFIT = True\n")]
 
     summary, _, journal = run_loop(repo, steps)
 
@@ -39,6 +58,23 @@ def test_search_only_win_is_never_selected(make_repo) -> None:  # type: ignore[n
     assert "did not confirm on the held-out seeds" in summary.reason
     confirmations = [r for r in journal.records() if isinstance(r, ConfirmationRecorded)]
     assert len(confirmations) == 1 and not confirmations[0].confirmed
+    assert "worse (won 0/5 seeds)" in confirmations[0].reason
+
+
+def test_a_trap_then_a_real_gain_ends_with_the_real_gain_and_the_agents_see_the_trap(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    steps = [Step("overfit the search seeds", "SCALE = 1.0\nOVERFIT = True\n"),
+             Step("scale 0.3", "SCALE = 0.3\n")]
+
+    summary, agent, _ = run_loop(repo, steps)
+
+    assert summary.winner == 2
+    assert [(it.status, it.failure_kind) for it in summary.iterations] == [
+        ("no_gain", "not_validated"), ("improved", None)]
+    seen = agent.contexts[1]
+    assert seen.files[PARAMS] == "SCALE = 1.0\n", "the trap is no incumbent: the next build starts from base"
+    assert seen.attempts[0].failure_kind == "not_validated"
+    assert (seen.attempts[0].failure_reason or "").startswith("did not validate")
 
 
 def test_crash_nan_and_guardrail_failures_are_recorded_not_fatal(make_repo) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import re
 import struct
 from pathlib import Path
 
+from bot.decision import Allowance, Criteria
 from bot.plot import plot_objective
 from bot.report import (
     deltas_table,
@@ -74,6 +75,7 @@ def summary_with_winner() -> RunSummary:
         metric="relative_ee",
         goal="minimize",
         guardrails=["runtime_s"],
+        allowances={"runtime_s": 0.5},
         baseline_search=evaluation(SEARCH, [0.10, 0.12, 0.11]),
         baseline_confirm=evaluation(CONFIRM, [0.10, 0.11, 0.12, 0.10, 0.11]),
         iterations=[loser, winner, failed_iteration(3)],
@@ -131,11 +133,19 @@ def test_escape_neutralises_html_links_and_pipes() -> None:
 # --- deltas table ----------------------------------------------------------------------------------
 
 
-def test_deltas_table_shows_mean_sd_delta_and_improved() -> None:
+OBJECTIVE = Criteria(metric="relative_ee", goal="minimize")
+
+
+def with_runtime(allowance: float | None) -> Criteria:
+    return Criteria(metric="relative_ee", goal="minimize",
+                    guardrails=(Allowance("runtime_s", "minimize", allowance),))
+
+
+def test_deltas_table_shows_mean_sd_delta_and_better_with_the_seeds_won() -> None:
     base = evaluation(CONFIRM, [0.10, 0.11, 0.12, 0.10, 0.11])
     head = evaluation(CONFIRM, [0.08, 0.085, 0.09, 0.08, 0.085])
 
-    table = deltas_table(base, head, ["relative_ee"], {"relative_ee": "minimize"})
+    table = deltas_table(base, head, OBJECTIVE)
 
     assert row_of(table, "relative_ee ↓") == [
         "relative_ee ↓",
@@ -143,51 +153,76 @@ def test_deltas_table_shows_mean_sd_delta_and_improved() -> None:
         "0.084 ± 0.004183 (n=5)",
         "-0.024",
         "-22.2%",
-        "⚡ improved",
+        "⚡ better (won 5/5 seeds)",
     ]
 
 
-def test_deltas_table_marks_a_consistent_worsening_as_regressed() -> None:
-    base = evaluation(SEARCH, [0.1] * 3, runtime=[10.0, 11.0, 12.0])
-    head = evaluation(SEARCH, [0.1] * 3, runtime=[15.0, 16.0, 17.0])
+def test_deltas_table_marks_a_consistent_worsening_as_worse() -> None:
+    base = evaluation(SEARCH, [0.10, 0.11, 0.12])
+    head = evaluation(SEARCH, [0.15, 0.16, 0.17])
 
-    table = deltas_table(base, head, ["runtime_s"], {"runtime_s": "minimize"})
-
-    assert row_of(table, "runtime_s ↓")[3:] == ["+5", "+45.5%", "❌ regressed"]
+    assert row_of(deltas_table(base, head, OBJECTIVE), "relative_ee ↓")[-1] == "❌ worse (won 0/3 seeds)"
 
 
-def test_deltas_table_calls_a_noisy_difference_unchanged() -> None:
+def test_deltas_table_says_a_leaning_result_is_undecided_and_how_many_seeds_would_decide() -> None:
     base = evaluation(SEARCH, [0.10, 0.12, 0.11])
     head = evaluation(SEARCH, [0.09, 0.13, 0.10])
 
-    table = deltas_table(base, head, ["relative_ee"], {"relative_ee": "minimize"})
+    cell = row_of(deltas_table(base, head, OBJECTIVE), "relative_ee ↓")[-1]
 
-    assert row_of(table, "relative_ee ↓")[-1] == "✅ unchanged"
+    assert cell == "❔ undecided (won 2/3 seeds; needs about 11)"
+
+
+def test_deltas_table_calls_a_result_without_direction_within_noise() -> None:
+    base = evaluation(SEARCH, [0.10, 0.12, 0.11])
+    head = evaluation(SEARCH, [0.09, 0.13, 0.11])
+
+    cell = row_of(deltas_table(base, head, OBJECTIVE), "relative_ee ↓")[-1]
+
+    assert cell == "➖ within noise (won 1/3 seeds)"
 
 
 def test_deltas_table_uses_the_up_arrow_for_maximize() -> None:
     base = evaluation(SEARCH, [0.10, 0.12, 0.11])
 
-    table = deltas_table(base, base, ["relative_ee"], {"relative_ee": "maximize"})
+    table = deltas_table(base, base, Criteria(metric="relative_ee", goal="maximize"))
 
-    assert row_of(table, "relative_ee ↑")[3:] == ["+0", "+0.0%", "✅ unchanged"]
+    assert row_of(table, "relative_ee ↑")[3:] == ["+0", "+0.0%", "➖ within noise (won 0/3 seeds)"]
 
 
 def test_deltas_table_shows_dashes_for_a_missing_metric() -> None:
     base = evaluation(SEARCH, [0.1] * 3)
 
-    table = deltas_table(base, base, ["coverage"], {"coverage": "maximize"})
+    table = deltas_table(base, base, Criteria(metric="coverage", goal="maximize"))
 
-    assert row_of(table, "coverage ↑")[1:] == ["—"] * 5
+    assert row_of(table, "coverage ↑")[1:] == ["—"] * 4 + ["❔ undecided (no paired seeds)"]
 
 
-def test_deltas_table_minimizes_a_metric_without_a_stated_goal() -> None:
+def test_deltas_table_shows_a_guardrail_within_its_allowance() -> None:
     base = evaluation(SEARCH, [0.1] * 3, runtime=[10.0, 11.0, 12.0])
-    head = evaluation(SEARCH, [0.1] * 3, runtime=[15.0, 16.0, 17.0])
+    head = evaluation(SEARCH, [0.05] * 3, runtime=[15.0, 16.0, 17.0])
 
-    table = deltas_table(base, head, ["runtime_s"], {})
+    row = row_of(deltas_table(base, head, with_runtime(2.0)), "runtime_s ↓")
 
-    assert row_of(table, "runtime_s ↓")[-1] == "❌ regressed"
+    assert row[3:] == ["+5", "+45.5%", "✅ within allowance (+45% of +200%)"]
+
+
+def test_deltas_table_shows_a_guardrail_that_breaks_its_allowance() -> None:
+    base = evaluation(SEARCH, [0.1] * 3, runtime=[10.0, 11.0, 12.0])
+    head = evaluation(SEARCH, [0.05] * 3, runtime=[15.0, 16.0, 17.0])
+
+    row = row_of(deltas_table(base, head, with_runtime(0.2)), "runtime_s ↓")
+
+    assert row[-1] == "❌ breaks allowance (+45% of +20%)"
+
+
+def test_deltas_table_of_a_run_that_did_not_record_allowances_shows_the_change_only() -> None:
+    base = evaluation(SEARCH, [0.1] * 3, runtime=[10.0, 11.0, 12.0])
+    head = evaluation(SEARCH, [0.05] * 3, runtime=[15.0, 16.0, 17.0])
+
+    row = row_of(deltas_table(base, head, with_runtime(None)), "runtime_s ↓")
+
+    assert row[-1] == "➖ +45% (allowance not recorded)"
 
 
 # --- per-seed table --------------------------------------------------------------------------------
@@ -265,9 +300,8 @@ def test_long_hypothesis_is_shortened_to_about_80_characters() -> None:
 def test_report_states_the_winner_and_its_held_out_improvement() -> None:
     text = render_markdown(summary_with_winner())
 
-    assert (
-        "**Winner:** iteration 2 improves relative_ee by 22.2% on held-out seeds (5/5 seeds better)." in text
-    )
+    winner = "iteration 2 improves relative_ee by 22.2% on held-out seeds: better (won 5/5 seeds)."
+    assert f"**Winner:** {winner}" in text
 
 
 def test_report_deltas_are_on_held_out_seeds_with_guardrails() -> None:
@@ -275,7 +309,7 @@ def test_report_deltas_are_on_held_out_seeds_with_guardrails() -> None:
 
     assert "## Iteration 2 vs baseline (held-out seeds)" in text
     assert row_of(text, "relative_ee ↓")[1:3] == ["0.108 ± 0.008367 (n=5)", "0.084 ± 0.004183 (n=5)"]
-    assert row_of(text, "runtime_s ↓")[3:] == ["+5", "+50.0%", "❌ regressed"]
+    assert row_of(text, "runtime_s ↓")[3:] == ["+5", "+50.0%", "✅ within allowance (+50% of +50%)"]
 
 
 def test_report_has_per_seed_detail_for_search_and_held_out_seeds() -> None:

@@ -7,7 +7,14 @@ from typing import Any
 from bot.config import Config, parse_config
 from bot.journal import IterationRecorded
 from bot.results import AttemptStatus, EvalResult, IterationFailure, SeedResult
-from bot.selection import improved, incumbent, stop_reason
+from bot.selection import (
+    improved,
+    incumbent,
+    judge_confirmation,
+    judge_search,
+    judge_validation,
+    stop_reason,
+)
 
 
 def config(goal: str = "minimize", **loop: Any) -> Config:
@@ -91,3 +98,34 @@ def test_records_without_a_failure_kind_fall_back_to_the_reasons_first_word() ->
     assert reason is not None and reason.startswith("paused: 3 consecutive failures")
     assert "(timeout)" in reason
     assert stop_reason(mixed, config(max_same_failures=3)) is None
+
+
+def results(*values: float) -> EvalResult:
+    seeds = [SeedResult(seed=i, ok=True, metrics={"err": v}) for i, v in enumerate(values)]
+    return EvalResult(tree="t", seeds=seeds)
+
+
+def test_a_candidate_counts_on_any_tier_only_when_the_rule_says_better() -> None:
+    base = results(1.0, 2.0, 3.0)
+
+    better = judge_search(base, results(0.5, 1.0, 1.5), config())
+    leaning = judge_confirmation(base, results(0.5, 1.0, 3.5), config())
+
+    assert better.ok
+    assert better.reason == "err −50% on the search seeds: better (won 3/3 seeds), guardrails hold"
+    assert not leaning.ok and leaning.kind == "not_better"
+    assert "undecided (won 2/3 seeds; needs about" in leaning.reason
+
+
+def test_only_a_finalist_leaning_better_asks_for_more_seeds() -> None:
+    base = results(1.0, 2.0, 3.0)
+
+    assert judge_confirmation(base, results(0.5, 1.0, 3.5), config()).needed is not None
+    assert judge_confirmation(base, results(1.5, 3.0, 2.5), config()).needed is None
+
+
+def test_a_candidate_that_does_not_hold_on_the_validation_seeds_did_not_validate() -> None:
+    verdict = judge_validation(results(1.0, 2.0, 3.0), results(1.5, 2.5, 3.5), config())
+
+    assert (verdict.ok, verdict.kind) == (False, "not_validated")
+    assert verdict.reason == "did not validate: err +25% on the validation seeds: worse (won 0/3 seeds)"

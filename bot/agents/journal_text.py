@@ -2,9 +2,9 @@
 
 Every evaluated attempt shows its objective per seed (with mean and spread), its relative change
 against the baseline *and* against the incumbent (the candidate the files are built on) with the
-bot's own paired verdict (:func:`bot.selection.paired_verdict`: better / worse / within noise), its
-guardrail metrics against the baseline and their allowance, and a "no effect" flag when its
-objective equals another measurement to the last digit. The diffs of the best attempts follow, so
+bot's own paired verdict (:func:`bot.selection.paired_verdict`: better / worse / within noise /
+undecided), its guardrail metrics against the baseline and their allowance, and a "no effect" flag
+when its objective equals another measurement to the last digit. The diffs of the best attempts follow, so
 the model sees what was done rather than what was said. Text written by models, programs or people
 is flattened to inert single lines (:func:`one_line`).
 """
@@ -109,7 +109,7 @@ def _versus(reference: EvalResult, attempt: EvalResult, objective: Objective) ->
     if not math.isfinite(verdict.improvement):
         return f"n/a ({verdict.label})"
     percent = round(verdict.improvement * 100, 1) or 0.0  # never "-0.0%"
-    return f"{percent:+.1f}% ({verdict.label}; better on {verdict.wins}/{verdict.n} seeds)"
+    return f"{percent:+.1f}% ({verdict.label})"
 
 
 def _comparisons(attempt: Attempt, frame: JournalFrame) -> list[str]:

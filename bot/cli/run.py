@@ -16,6 +16,7 @@ from bot.agents.budget import Budget
 from bot.agents.factory import Framework, make_agent
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
 from bot.config import CONFIG_FILE, load_config
+from bot.decision import Criteria
 from bot.errors import PatchError, ResumeError, RunNotFound
 from bot.evaluate import Evaluator
 from bot.github.render import pr_body, pr_title
@@ -140,8 +141,8 @@ def show_summary(summary: RunSummary, run_dir: Path) -> None:
     if best is not None and best.confirm is not None and summary.baseline_confirm is not None:
         console.print(f"[bold green]{summary.reason}[/bold green]")
         console.print(f"hypothesis: {best.hypothesis}")
-        goals = summary.goals
-        console.print(deltas_table(summary.baseline_confirm, best.confirm, list(goals), goals), markup=False)
+        table = deltas_table(summary.baseline_confirm, best.confirm, Criteria.of_run(summary))
+        console.print(table, markup=False)
         console.print(f"branch: [bold]{summary.branch}[/bold]")
     else:
         console.print(f"[bold yellow]{summary.reason}[/bold yellow]")

@@ -9,7 +9,8 @@ import click
 
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
 from bot.config import CONFIG_FILE, load_config
-from bot.github.render import check_report, goals_of
+from bot.decision import Criteria
+from bot.github.render import check_report
 from bot.report import deltas_table
 from bot.verify import base_config, evaluate_refs
 from bot.workspace import project_dir
@@ -34,10 +35,10 @@ def verify(repo: Path, base_ref: str | None, head_ref: str, config_path: Path | 
     config = base_config(root, base, config_path)
     console.print(f"evaluating {base} and {head_ref} on seeds {config.evaluate.seeds.search} …")
     result = evaluate_refs(root, config, base, head_ref, environ=eval_environ(os.environ))
-    goals = goals_of(config)
     console.rule(f"{head_ref} ({result.head_sha[:8]}) vs {base} ({result.base_sha[:8]})")
     # soft_wrap: a wrapped markdown table is no longer a table when the output is pasted.
-    console.print(deltas_table(result.base, result.head, list(goals), goals), markup=False, soft_wrap=True)
+    table = deltas_table(result.base, result.head, Criteria.of(config))
+    console.print(table, markup=False, soft_wrap=True)
     check = check_report(result.base, result.head, config)
     console.print(f"{check.conclusion}: {check.title}", markup=False)
     if result.restored:

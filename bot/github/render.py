@@ -7,17 +7,15 @@ fenced; every body is cut to GitHub's 65,536-character limit by :func:`truncate_
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-from bot.config import Config, Goal
+from bot.config import Config
+from bot.decision import Conclusion, Criteria, assess
 from bot.errors import GitHubError
 from bot.github.commands import HELP_LINES
-from bot.report import deltas_table, fmt_num, fmt_pct, history_table, md_escape, per_seed_table
+from bot.report import OUTCOME_ICON, deltas_table, fmt_num, fmt_pct, history_table, md_escape, per_seed_table
 from bot.results import EvalResult, IterationSummary, RunSummary
-from bot.stats import compare, guardrail_regression
 
 #: GitHub rejects issue, PR and comment bodies longer than this many characters.
 BODY_LIMIT = 65536
@@ -28,7 +26,6 @@ STICKY_MARKER = "<!-- growthhacker:sticky -->"
 VERIFY_MARKER = "<!-- growthhacker:verify -->"
 _RUN_MARKER = re.compile(r"<!-- growthhacker:run=(?P<run>[A-Za-z0-9._-]+) iteration=(?P<it>\d+|none) -->")
 _TITLE_CHARS = 72
-Conclusion = Literal["success", "neutral", "failure"]
 
 
 def run_marker(run_id: str, iteration: int | None) -> str:
@@ -138,11 +135,14 @@ def _deltas_block(run: RunSummary, best: IterationSummary) -> list[str]:
     base, head, kind = _compared(run, best)
     parts = [
         f"## Metric deltas ({kind} seeds, measured in the same job)",
-        deltas_table(base, head, list(run.goals), run.goals),
+        deltas_table(base, head, Criteria.of_run(run)),
     ]
     detail = []
     if best.search is not None:
         detail += ["**Search seeds**", per_seed_table(run.baseline_search, best.search, run.metric)]
+    if run.baseline_validation is not None and best.validation is not None:
+        detail += ["**Validation seeds**",
+                   per_seed_table(run.baseline_validation, best.validation, run.metric)]
     if run.baseline_confirm is not None and best.confirm is not None:
         detail += ["**Held-out seeds**", per_seed_table(run.baseline_confirm, best.confirm, run.metric)]
     if detail:
@@ -235,12 +235,12 @@ def run_comment(run: RunSummary, *, run_url: str | None = None, plot_url: str | 
         parts.append(f"**No improvement:** {md_escape(run.reason or 'no candidate beat the baseline.')}")
     else:
         base, head, kind = _compared(run, best)
-        comparison = compare(base, head, run.metric, run.goal)
+        decision = assess(base, head, Criteria.of_run(run)).objective
+        comparison = decision.comparison
         parts.append(
             f"**Iteration {best.iteration}** changes {md_escape(run.metric)} by "
             f"{fmt_pct(comparison.relative)} ({fmt_num(comparison.base_mean)} → "
-            f"{fmt_num(comparison.cand_mean)}) on {kind} seeds "
-            f"({comparison.wins}/{comparison.n} seeds better)."
+            f"{fmt_num(comparison.cand_mean)}) on {kind} seeds: {decision.label}."
         )
         parts += _deltas_block(run, best)[1:]
     parts.append(_details("Iteration history", history_table(run)))
@@ -262,51 +262,33 @@ class CheckReport:
     summary: str
 
 
-def goals_of(config: Config) -> dict[str, Goal]:
-    """Objective and guardrail metrics of ``config`` (objective first) mapped to their direction."""
-    goals: dict[str, Goal] = {config.evaluate.objective.metric: config.evaluate.objective.goal}
-    for guardrail in config.evaluate.guardrails:
-        goals.setdefault(guardrail.metric, guardrail.goal)
-    return goals
-
-
 def check_report(base: EvalResult, head: EvalResult, config: Config) -> CheckReport:
-    """Judge ``head`` against ``base`` (same job, same seeds) for a check run.
+    """Judge ``head`` against ``base`` (same job, same seeds) for a check run, by the one rule.
 
-    ``failure`` when the head failed to evaluate, a guardrail regressed beyond its allowance, or the
-    objective regressed beyond noise; ``success`` when the objective improved beyond noise;
-    ``neutral`` otherwise. The title states the objective delta. Raises nothing.
+    The conclusion is :attr:`bot.decision.Assessment.conclusion`: ``success`` when the objective is
+    better and every guardrail within its allowance, ``failure`` when the head failed to evaluate, a
+    guardrail broke its allowance or the objective is worse, ``neutral`` otherwise (within noise,
+    undecided). The title states the objective's change and verdict. Raises nothing.
     """
-    objective = config.evaluate.objective
-    comparison = compare(base, head, objective.metric, objective.goal)
+    criteria = Criteria.of(config)
+    assessment = assess(base, head, criteria)
+    decision = assessment.objective
+    comparison = decision.comparison
     title = (
-        f"{objective.metric} {fmt_pct(comparison.relative)} "
-        f"({fmt_num(comparison.base_mean)} → {fmt_num(comparison.cand_mean)}, {comparison.verdict})"
+        f"{criteria.metric} {fmt_pct(comparison.relative)} "
+        f"({fmt_num(comparison.base_mean)} → {fmt_num(comparison.cand_mean)}): {decision.label}"
     )
     problems = []
-    failed = head.first_failure
+    failed = assessment.failure
     if failed is not None:
         problems.append(
             f"head failed on seed {failed.seed}: {failed.failure} {md_escape(failed.reason or '')}".rstrip()
         )
-    for guardrail in config.evaluate.guardrails:
-        regression = guardrail_regression(base, head, guardrail)
-        if not math.isnan(regression) and regression > guardrail.max_regression:
-            problems.append(
-                f"guardrail {md_escape(guardrail.metric)} regressed {regression:.1%} "
-                f"(allowed {guardrail.max_regression:.1%})"
-            )
-    conclusion: Conclusion
-    if problems or comparison.verdict == "regressed":
-        conclusion = "failure"
-    elif comparison.verdict == "improved":
-        conclusion = "success"
-    else:
-        conclusion = "neutral"
-    goals = goals_of(config)
-    summary = "\n\n".join([*(f"- ❌ {p}" for p in problems), deltas_table(base, head, list(goals), goals)])
+    problems += [f"guardrail {md_escape(check.reason)}" for check in assessment.broken]
+    summary = "\n\n".join([*(f"- ❌ {p}" for p in problems), f"{md_escape(decision.reason)}.",
+                            deltas_table(base, head, criteria)])
     return CheckReport(
-        conclusion=conclusion, title=title[:200], summary=truncate_body(summary, BODY_LIMIT - 1)
+        conclusion=assessment.conclusion, title=title[:200], summary=truncate_body(summary, BODY_LIMIT - 1)
     )
 
 
@@ -325,7 +307,8 @@ def verify_comment(
     GitHub's limit. Raises nothing.
     """
     report = check_report(base, head, config)
-    icon = {"success": "⚡", "neutral": "✅", "failure": "❌"}[report.conclusion]
+    icons = {"success": OUTCOME_ICON["better"], "neutral": "➖", "failure": OUTCOME_ICON["worse"]}
+    icon = icons[report.conclusion]
     metric = config.evaluate.objective.metric
     parts = [
         VERIFY_MARKER,

@@ -59,15 +59,22 @@ class RunStarted(_Record):
     goal: Literal["minimize", "maximize"]
     guardrails: list[str] = Field(default_factory=list)
     guardrail_goals: dict[str, Literal["minimize", "maximize"]] = Field(default_factory=dict)
+    #: Guardrail metric → allowed relative regression; with ``min_improvement`` and ``level``, what
+    #: the run's verdicts were decided by (so a report rebuilt later decides the same way).
+    allowances: dict[str, float] = Field(default_factory=dict)
+    min_improvement: float = 0.0
+    level: float | None = None
     hints: list[str] = Field(default_factory=list)
 
 
 class BaselineRecorded(_Record):
-    """The unmodified base commit evaluated on the search and held-out seeds."""
+    """The unmodified base commit evaluated on the search, validation and held-out seeds (a later
+    record of the same run supersedes it: validation added on resume, held-out seeds extended)."""
 
     kind: Literal["baseline"] = "baseline"
     search: EvalResult
     confirm: EvalResult
+    validation: EvalResult | None = None
 
 
 class IterationRecorded(_Record):
@@ -83,6 +90,8 @@ class IterationRecorded(_Record):
     diff_summary: str = ""
     status: AttemptStatus
     search: EvalResult | None = None
+    #: Results on the validation seeds, when the candidate would have become the incumbent.
+    validation: EvalResult | None = None
     failure_reason: str | None = None
     failure_kind: IterationFailure | None = None
     #: The agent's structured proposal (``Analysis.details``): what the change is, as data.

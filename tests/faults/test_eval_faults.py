@@ -74,7 +74,8 @@ ROWS = [
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     # Two seeds each, so a candidate that tampers during its first seed would profit on its second.
-    return make_target(tmp_path / "repo", timeout_s=2.0, seeds="{search: [0, 1], confirm: [100, 101]}")
+    seeds = "{search: [0, 1], validate: [200], confirm: [100, 101]}"
+    return make_target(tmp_path / "repo", timeout_s=2.0, seeds=seeds)
 
 
 @pytest.mark.parametrize(("name", "body", "outcome", "detail"), ROWS)

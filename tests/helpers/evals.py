@@ -27,10 +27,11 @@ def run_probes(commands: dict[str, list[str]], tmp_path_factory: pytest.TempPath
 
 
 
-def record(framework: str = "heuristic", target: str = "t1", run: int = 0, **facts: Any) -> RunRecord:
+def record(framework: str = "heuristic", target: str = "t1", run: int = 0, validate: list[int] | None = None,
+           audit: list[int] | None = None, **facts: Any) -> RunRecord:
     """A finished, reliable, non-positive run unless ``facts`` say otherwise."""
     spec = RunSpec(target=target, framework=framework, run=run, iterations=3, search_seeds=[0],
-                   confirm_seeds=[100])
+                   confirm_seeds=[100], validate_seeds=validate or [], audit_seeds=audit or [])
     defaults: dict[str, Any] = {
         "backend": framework, "started_at": "2026-11-25T10:00:00+00:00", "machine": "test machine",
         "process": "finished", "exit_code": 0, "verdict_recorded": True, "baseline_ok": True,

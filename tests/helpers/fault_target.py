@@ -66,7 +66,7 @@ def model_code(scale: float = 1.0, body: str = "") -> str:
 
 
 def config_text(
-    timeout_s: float = 3.0, seeds: str = "{search: [0], confirm: [100]}",
+    timeout_s: float = 3.0, seeds: str = "{search: [0], validate: [200], confirm: [100]}",
     extra: str = "",
 ) -> str:
     return (
@@ -81,6 +81,8 @@ def config_text(
         '  protected: ["evaluate.py"]\n'
         "loop:\n"
         "  iterations: 1\n"
+        # One seed per tier keeps every fault row fast; at level 1/2 a single seed decides by its sign.
+        "  level: 0.5\n"
         f"{extra}"
     )
 

@@ -25,6 +25,8 @@ def run_loop(
     steps: list[Step],
     run_id: str = "r1",
     events: list[LoopEvent] | None = None,
+    resume: bool = False,
+    environ: dict[str, str] | None = None,
     **overrides: object,
 ) -> tuple[RunSummary, ScriptedAgent, Journal]:
     config = load_config(repo)
@@ -38,7 +40,7 @@ def run_loop(
     loop = Loop(
         config=config,
         workspace=workspace,
-        evaluator=Evaluator(config.evaluate, state / "cache"),
+        evaluator=Evaluator(config.evaluate, state / "cache", environ=environ),
         journal=journal,
         agent=agent.agent(),
         run_id=run_id,
@@ -46,4 +48,4 @@ def run_loop(
         iterations=len(steps),
         on_event=(events.append if events is not None else None),
     )
-    return loop.run(), agent, journal
+    return loop.run(resume=resume), agent, journal

@@ -77,7 +77,8 @@ def toy_files(scale: float = 1.0) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One scripted iteration: the hypothesis and the full new text of pipeline/params.py.
+    """One scripted iteration: the hypothesis and the full new text of ``path`` (pipeline/params.py
+    unless said otherwise; the path is matched at the end of the editable file's name).
 
     ``raw_first`` answers are returned before the good diff (to exercise the repair loop).
     """
@@ -87,6 +88,7 @@ class Step:
     raw_first: tuple[str, ...] = ()
     #: Seconds the analyzer sleeps before answering (lets a test kill the run mid-iteration).
     sleep: float = 0.0
+    path: str = PARAMS
 
 
 @dataclass
@@ -117,7 +119,7 @@ class ScriptedAgent:
         if request.attempt < len(step.raw_first):
             raw = step.raw_first[request.attempt]
             return CoderReply(diff=raw, prompt="coder", response=raw)
-        path = next(p for p in request.files if p.endswith(PARAMS))
+        path = next(p for p in request.files if p.endswith(step.path))
         before = request.files[path]
         diff = "".join(
             difflib.unified_diff(

@@ -1,0 +1,62 @@
+"""After a run: the baseline, the run's final incumbent and its winner evaluated on fresh seeds.
+
+The bot never sees these seeds (they are in none of its tiers), so they tell whether what it built on
+and what it selected generalise. A candidate worse than the baseline there is a **trap**: it won on
+the seeds the bot looked at and loses elsewhere (evals/README.md, "Traps").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import load_config
+from bot.evaluate import Evaluator
+from bot.journal import JOURNAL_FILE, IterationRecorded, Journal, RunFinished
+from bot.results import EvalResult
+from bot.selection import incumbent
+from bot.stats import compare
+from bot.workspace import STATE_DIR, Workspace
+
+
+def audit(repo: Path, run_id: str, seeds: list[int]) -> dict[str, object]:
+    """Evaluate the baseline, the final incumbent and the winner of ``run_id`` on ``seeds``.
+
+    Returns the ``RunRecord`` fields ``incumbent``, ``incumbent_audit`` and ``winner_audit`` (relative
+    improvements of the objective mean over the baseline on ``seeds``, positive = better; None where
+    there is no such candidate or it failed to evaluate).
+
+    Raises:
+        WorkspaceError: the repository's git state is unusable.
+        EvaluationError: the evaluation command cannot run at all.
+    """
+    config = load_config(repo)
+    objective = config.evaluate.objective
+    records = Journal(repo / STATE_DIR / JOURNAL_FILE).by_run(run_id)
+    iterations = [r for r in records if isinstance(r, IterationRecorded)]
+    finished = next((r for r in reversed(records) if isinstance(r, RunFinished)), None)
+    best = incumbent(iterations, objective)
+    winner = next((r for r in iterations if finished is not None and r.iteration == finished.winner), None)
+    workspace = Workspace.open(repo, f"audit-{run_id}")
+    evaluator = Evaluator(config.evaluate, repo / STATE_DIR / "cache")
+    policy = workspace.policy(config.edit)
+    log_dir = repo / STATE_DIR / "runs" / run_id / "audit"
+
+    def evaluate(diff: str | None) -> EvalResult:
+        workspace.reset()
+        if diff:
+            workspace.apply(diff, policy)
+        workspace.restore_protected(policy.protected)
+        return evaluator.evaluate(workspace.project_root, workspace.tree_hash(), seeds, log_dir)
+
+    def gain(base: EvalResult, record: IterationRecorded | None) -> float | None:
+        if record is None:
+            return None
+        result = evaluate(record.diff)
+        return compare(base, result, objective.metric, objective.goal).improvement if result.ok else None
+
+    try:
+        base = evaluate(None)
+        return {"incumbent": best.iteration if best else None, "incumbent_audit": gain(base, best),
+                "winner_audit": gain(base, winner)}
+    finally:
+        workspace.remove()
