@@ -144,7 +144,7 @@ def test_a_pr_that_flips_the_goal_and_edits_the_harness_is_measured_with_the_bas
         assert run.ok, run.output
         assert world.fake.check_runs[-1]["conclusion"] == "failure"
         comment = world.verify_comments(number)[0]
-        assert "| err ↓ |" in comment and "❌ regressed" in comment
+        assert "| err ↓ |" in comment and "❌ worse (won 0/" in comment
         assert re.search(r"err \+2[45]\d\.\d% \(0\.75\d* → 2\.6", comment)
         assert "`.growthhacker.yml`" in comment and "`evaluate.py`" in comment  # measured at the base's
         # measure ran the PR's code with a read-only token; report posted from a checkout of the base.

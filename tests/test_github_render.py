@@ -209,7 +209,7 @@ def test_a_broken_guardrail_fails_even_when_the_objective_improves(config: Confi
     report = check_report(result([0.20, 0.22, 0.24]), result([0.10, 0.12, 0.13], runtime=2.0), config)
 
     assert report.conclusion == "failure"
-    assert "guardrail runtime_s: breaks allowance (+100% of +50%)" in report.summary
+    assert "guardrail runtime_s 1 → 2: breaks allowance (+100% of +50%)" in report.summary
 
 
 def test_a_head_that_failed_to_evaluate_fails(config: Config) -> None:

@@ -196,8 +196,8 @@ def test_analyzer_prompt_shows_seed_noise_deltas_and_labels_relative_to_the_incu
     assert "1. [incumbent: the files shown] run r1 iteration 2 ·" in sent
     assert "2. [beat the baseline, below the incumbent] run r1 iteration 3 (built on iteration 2)" in sent
     assert "`relative_ee` per seed: 0.0079 0.0062 0.009 (mean 0.0077, sd 0.0014)" in sent
-    assert ("vs baseline: +36.0% (within noise; better on 3/3 seeds) · "
-            "vs incumbent: -17.9% (within noise; better on 1/3 seeds)") in sent
+    assert ("vs baseline: +36.0%, better (won 3/3 seeds) · "
+            "vs incumbent: -17.9%, undecided (won 1/3 seeds; needs about 11)") in sent
     assert "3. [guardrail broken] run r1 iteration 6" in sent
     assert "`runtime_s` 12.5 vs baseline 2.1 (+495.2%; may be at most 50% higher)" in sent
     assert "4. [no gain over the baseline] run r1 iteration 5" in sent

@@ -109,7 +109,7 @@ def _versus(reference: EvalResult, attempt: EvalResult, objective: Objective) ->
     if not math.isfinite(verdict.improvement):
         return f"n/a ({verdict.label})"
     percent = round(verdict.improvement * 100, 1) or 0.0  # never "-0.0%"
-    return f"{percent:+.1f}% ({verdict.label})"
+    return f"{percent:+.1f}%, {verdict.label}"
 
 
 def _comparisons(attempt: Attempt, frame: JournalFrame) -> list[str]:
