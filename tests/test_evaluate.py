@@ -241,6 +241,20 @@ def test_crash_is_reported_with_exit_code_and_stderr_tail(
     assert "KeyError: pscore column missing" in seed.reason
 
 
+def test_a_crash_is_read_from_its_traceback_with_the_projects_frames(
+    tmp_path: Path, repo: Path, base_env: dict[str, str]
+) -> None:
+    (repo / "pipeline.py").write_text('def value(results):\n    return results["ipw"]\n', encoding="utf-8")
+    body = f'sys.path.insert(0, {str(repo)!r})\nimport pipeline\npipeline.value({{"snipw": 0.1}})\n'
+    evaluator = make_evaluator(tmp_path, base_env, eval_command(tmp_path, body))
+
+    seed = evaluator.evaluate(repo, "tree", [0]).seeds[0]
+
+    assert seed.failure == "crash" and seed.crash is not None
+    assert seed.crash.exception == "KeyError" and seed.crash.key == "ipw"
+    assert [(f.file, f.line, f.function) for f in seed.crash.frames] == [("pipeline.py", 2, "value")]
+
+
 @pytest.mark.parametrize(
     ("payload", "kind"),
     [

@@ -22,12 +22,13 @@ def config(goal: str = "minimize", **loop: Any) -> Config:
 
 
 def it(n: int, status: AttemptStatus, err: float | None = None, reason: str | None = None,
-       kind: IterationFailure | None = None) -> IterationRecorded:
+       kind: IterationFailure | None = None, persona: str = "p",
+       details: dict[str, str] | None = None) -> IterationRecorded:
     search = None
     if err is not None:
         search = EvalResult(tree=f"t{n}", seeds=[SeedResult(seed=0, ok=True, metrics={"err": err})])
-    return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona="p", status=status,
-                             search=search, failure_reason=reason, failure_kind=kind)
+    return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona=persona, status=status,
+                             search=search, failure_reason=reason, failure_kind=kind, details=details or {})
 
 
 def test_incumbent_is_the_best_improved_iteration_when_minimising() -> None:
@@ -91,3 +92,18 @@ def test_records_without_a_failure_kind_fall_back_to_the_reasons_first_word() ->
     assert reason is not None and reason.startswith("paused: 3 consecutive failures")
     assert "(timeout)" in reason
     assert stop_reason(mixed, config(max_same_failures=3)) is None
+
+
+def test_the_same_failure_in_changing_families_of_change_does_not_pause() -> None:
+    """An agent that moves to another family after each crash still has something to try."""
+    kinds = ("estimator-swap", "estimator-knob", "reward-swap")
+    moving = {n: it(n, "failed", kind="crash", details={"kind": k}) for n, k in enumerate(kinds, 1)}
+    stuck = {n: it(n, "failed", kind="crash", details={"kind": "estimator-swap"}) for n in (1, 2, 3)}
+    personas = {n: it(n, "failed", kind="crash", persona=p)
+                for n, p in enumerate(("estimator", "hyperparameter", "estimator"), 1)}
+
+    reason = stop_reason(stuck, config(max_same_failures=3))
+
+    assert stop_reason(moving, config(max_same_failures=3)) is None
+    assert stop_reason(personas, config(max_same_failures=3)) is None, "without a move kind, the persona"
+    assert reason is not None and "(crash) in the same family of change (estimator-swap)" in reason

@@ -80,6 +80,9 @@ def render_attempt(rank: int, attempt: Attempt) -> str:
         lines.append(f"   change: {one_line(clip(attempt.diff_summary, 300))}")
     if attempt.objective is not None:
         lines.append(f"   objective: {attempt.objective:.6g}")
+    if attempt.crash is not None:
+        # The exception line comes last in the output, past what the clipped reason below shows.
+        lines.append(f"   crash: {one_line(clip(attempt.crash.describe(), 400))}")
     if attempt.failure_reason:
         # The reason quotes the evaluation's output, which candidate code controls.
         lines.append(f"   failure: {one_line(clip(attempt.failure_reason, 300))}")
