@@ -204,6 +204,7 @@ class Loop:
             iteration=n,
             iterations=self.iterations,
             hints=self.hints,
+            readonly=self.ws.readonly_files(self.policy),
         )
         usage = Usage()
         self.emit(LoopEvent("analyzing", f"iteration {n}/{self.iterations}: asking the analyzer", n))

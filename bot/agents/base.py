@@ -59,6 +59,9 @@ class AnalyzerContext:
     iteration: int
     iterations: int
     hints: list[str] = field(default_factory=list)
+    #: The project's other code and configuration (the harness, its settings), read-only: where the
+    #: heuristic looks for reads of a result key. The LLM prompts do not include them.
+    readonly: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

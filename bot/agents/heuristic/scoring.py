@@ -55,6 +55,10 @@ def score(move: Move, hints: Sequence[str], found: Survey, plan: Plan, budget: B
         if plan.heavy_refused and move.spec is not None and move.spec.heavy:
             value -= w.heavy_refused
             notes.append("a tree-ensemble reward model broke a guardrail")
+    broke = dict(plan.broken).get(move.kind)
+    if broke is not None:
+        value -= w.broken_family
+        notes.append(f"{move.kind} broke the evaluation ({broke})")
     if budget is not None and move.cost > budget.factor:
         value -= w.over_budget
         notes.append(f"~{move.cost:g}x runtime, over the {budget.metric} guardrail (+{budget.allowed:.0%})")
