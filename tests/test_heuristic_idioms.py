@@ -75,6 +75,26 @@ def names_passed(text: str, cls: str) -> list[str | None]:
     return out
 
 
+def reported_as(text: str, cls: str) -> str | None:
+    """The name a ``Named<cls>`` subclass defined in ``text`` gives its estimate, if it is constructed."""
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == f"Named{cls}" \
+                and [ast.unparse(b) for b in node.bases] == [cls] and names_passed(text, node.name) == [None]:
+            value = next(s.value for s in node.body if isinstance(s, ast.Assign)
+                         and ast.unparse(s.targets[0]) == "estimator_name")
+            return str(ast.literal_eval(value))
+    return None
+
+
+def key_after(text: str, move: Move) -> str | None:
+    """The key the swapped-in estimator reports under in ``text``: passed, by subclass, or its default."""
+    passed = names_passed(text, move.target)
+    if passed == [None] and move.spec is not None:
+        return move.spec.result_key
+    return passed[0] if passed else reported_as(text, move.target)
+
+
 def crashed(move: Move, crash: Crash, iteration: int = 1, kind: IterationFailure = "crash") -> Attempt:
     return Attempt(run_id="r", iteration=iteration, hypothesis=move.hypothesis, persona=move.persona,
                    status="failed", failure_kind=kind, failure_reason=f"{kind}: seed 0: exit code 1",
@@ -92,12 +112,13 @@ def test_every_swap_keeps_the_key_a_protected_harness_reads(tmp_path: Path) -> N
     for i, move in enumerate(moves):
         after = applied(move, files, tmp_path / str(i))["bandit/estimate.py"]
         assert swapped(move).result_key == "ipw", move.hypothesis
+        assert key_after(after, move) == "ipw", move.hypothesis
         if move.target != "InverseProbabilityWeightingTuning":  # keyed "ipw" by its class already
-            assert names_passed(after, move.target) == ["ipw"], move.hypothesis
-            assert "harness/run_eval.py:11" in move.plan and "keep the result key 'ipw'" in move.plan
-    targets = {m.target for m in moves}
-    assert "InverseProbabilityWeightingTuning" in targets, "its estimate is keyed 'ipw' already"
-    assert "SubGaussianInverseProbabilityWeightingTuning" not in targets, "keyed 'sg-ipw', cannot be renamed"
+            assert "harness/run_eval.py:11 (`print(json.dumps" in move.plan, move.plan
+    by_target = {m.target: m for m in moves}
+    assert "passes `estimator_name=\"ipw\"`" in by_target["SelfNormalizedInverseProbabilityWeighting"].plan
+    assert "a subclass `NamedSubGaussianInverseProbabilityWeightingTuning` reports it under the result key " \
+           "'ipw'" in by_target["SubGaussianInverseProbabilityWeightingTuning"].plan
 
 
 def test_without_a_read_of_the_key_a_swap_changes_nothing_else() -> None:
@@ -144,11 +165,19 @@ def test_scope_rl_reads_in_editable_code_are_renamed_or_the_name_is_passed(tmp_p
     assert names_passed(dm, "DirectMethod") == ["tis"] and 'estimates[policy_name]["tis"]' in dm
 
 
-def test_scope_rl_swaps_that_cannot_keep_a_protected_read_are_not_proposed() -> None:
-    moves = swaps(SCOPE_HARNESS_READS)
+def test_scope_rl_swaps_keep_a_protected_read_through_a_named_subclass(tmp_path: Path) -> None:
+    moves = {m.target: m for m in swaps(SCOPE_HARNESS_READS)}
+    files = SCOPE_HARNESS_READS[0]
 
-    assert [m.target for m in moves] == ["DirectMethod"]
-    assert 'DirectMethod(estimator_name="tis")' in moves[0].edits[0].new
+    snpdis = applied(moves["SelfNormalizedPDIS"], files, tmp_path / "snpdis")["rl/offline.py"]
+    dm = applied(moves["DirectMethod"], files, tmp_path / "dm")["rl/offline.py"]
+
+    assert reported_as(snpdis, "SelfNormalizedPDIS") == "tis"
+    assert "ope_estimators=[NamedSelfNormalizedPDIS()]" in snpdis
+    assert "from scope_rl.ope.discrete import SelfNormalizedPDIS" in snpdis
+    assert snpdis.index("import SelfNormalizedPDIS") < snpdis.index("class NamedSelfNormalizedPDIS")
+    assert names_passed(dm, "DirectMethod") == ["tis"]
+    assert "benchmark.py:4" in moves["SelfNormalizedPDIS"].plan
 
 
 # --- a crash, read ----------------------------------------------------------------------------------

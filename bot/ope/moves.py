@@ -113,7 +113,21 @@ def survey(
         for call in scan.pipeline_calls:
             if call.name in pipeline:
                 moves += pipeline_moves(scan, call, pipeline[call.name], base.used)
-    return replace(base, moves=tuple(moves))
+    return replace(base, moves=tuple(_unread_last(moves, calls, base.reads)))
+
+
+def _unread_last(moves: list[Move], calls: list[CallSite], reads: KeyReads) -> list[Move]:
+    """``moves`` with those on an estimator whose estimate nothing reads by name demoted, when the
+    project reads another estimator's by name: the one it reads is the one the objective measures
+    (``values["dr"]`` next to an IPW and a DM in the same list)."""
+    estimators = [c for c in calls if c.spec is not None and c.spec.role == "estimator"]
+    keys = {(c.file, c.start): current_key(c) for c in estimators}
+    read = {where for where, key in keys.items() if key is not None and reads.read(key)}
+    if not read or len(read) == len(keys):
+        return moves
+    return [replace(m, score=m.score - WEIGHTS.unread_estimator)
+            if m.call is not None and (m.call.file, m.call.start) in keys.keys() - read else m
+            for m in moves]
 
 
 def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
@@ -179,11 +193,14 @@ def _swap(
     assert src is not None
     ref = _reference(scan, call, target)
     positional = _positional_names(call, src)
-    taken = {k for c in scan.calls if c is not call for k in (current_key(c),) if k}
-    keeping = keep_key(call, target, reads, taken) if src.role == "estimator" else KeyPlan()
-    if ref is None or positional is None or keeping is None:
+    if ref is None or positional is None:
         return None
     local, written, imports = ref
+    taken = {k for c in scan.calls if c is not call for k in (current_key(c),) if k}
+    keeping = keep_key(scan, call, target, local, reads, taken) if src.role == "estimator" else KeyPlan()
+    if keeping is None:
+        return None
+    local = keeping.callee or local
     given = [a.keyword or positional[i] for i, a in enumerate(call.args)]
     if src.role == "estimator":
         drop = {name for name in given if not _carries(src, target, name)}

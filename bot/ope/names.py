@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from bot.ope.proposal import Edit
-from bot.ope.scan import CallSite, LineIndex
+from bot.ope.scan import CallSite, FileScan, LineIndex
 from bot.ope.specs import Spec
 
 #: The keyword that names an estimator in both libraries.
@@ -92,6 +92,8 @@ class KeyPlan:
     note: str = ""
     #: The key the estimate is returned under after the swap.
     key: str = ""
+    #: A subclass (defined by one of ``edits``) to construct instead of the target class.
+    callee: str = ""
 
 
 def current_key(call: CallSite) -> str | None:
@@ -107,12 +109,17 @@ def current_key(call: CallSite) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def keep_key(call: CallSite, target: Spec, reads: KeyReads, taken: Collection[str]) -> KeyPlan | None:
-    """How swapping ``call`` to ``target`` keeps the key its estimate is read under, or None if it
-    cannot (the reads are not editable and ``target`` takes no ``estimator_name``).
+def keep_key(
+    scan: FileScan, call: CallSite, target: Spec, local: str, reads: KeyReads, taken: Collection[str]
+) -> KeyPlan | None:
+    """How swapping ``call`` (in ``scan``) to ``target`` (named ``local`` in the file) keeps the key
+    its estimate is read under, or None if it cannot.
 
-    ``taken`` are the keys of the other estimators of the same file: a new key equal to one of them
-    would overwrite that estimate, so it is avoided like a read key.
+    Per case: the explicit name is carried over, or ``estimator_name="<old key>"`` is passed (the
+    class takes one), or the reads are renamed (all of them editable), or else a two-line subclass
+    of ``target`` named by the old key is defined in the file and constructed instead (reads out of
+    reach: a protected harness, a name computed at run time). ``taken`` are the keys of the file's
+    other estimators: a new key equal to one of them would overwrite that estimate.
     """
     if call.spec is None or call.spec.role != "estimator":
         return KeyPlan()
@@ -124,28 +131,55 @@ def keep_key(call: CallSite, target: Spec, reads: KeyReads, taken: Collection[st
     if old is None:
         # A computed name: carried when the class takes one, else whatever reads it would break.
         return None if call.keyword(NAME_KEYWORD) is not None else KeyPlan(key=new)
-    if old == new:
+    if old == new or (not reads.read(old) and new not in taken):
         return KeyPlan(key=new)
-    if not reads.read(old) and new not in taken:
-        return KeyPlan(key=new)
-    where = _where(reads.of(old))
+    mentions = reads.of(old)
+    where = _where(mentions)
+    why = f"that {where} reads" if where else (
+        "that an earlier evaluation crashed without (KeyError)" if old in reads.learned else
+        f"(another estimator of the file is named {new!r})")
     if settable:
-        why = f"that {where} reads" if where else (
-            "that an earlier evaluation crashed without (KeyError)" if old in reads.learned else
-            "(another estimator of the file is named " + repr(new) + ")")
         return KeyPlan(values=((NAME_KEYWORD, _literal(old)),), key=old,
                        note=f"passes `{NAME_KEYWORD}={_literal(old)}` to keep the result key {old!r} {why}")
-    if new in taken:
-        return None
-    mentions = reads.of(old)
     edits = [m.renamed(old, new) for m in mentions]
-    if (old in reads.learned and not mentions) or any(e is None for e in edits):
+    if mentions and old not in reads.learned and new not in taken and all(e is not None for e in edits):
+        return KeyPlan(
+            edits=tuple(e for e in edits if e is not None), key=new,
+            note=f"{target.name} takes no `{NAME_KEYWORD}` (its estimate is keyed {new!r}), so the reads of "
+                 f"{old!r} are renamed in the same diff: {where}",
+        )
+    subclass = _named_subclass(scan, call, target, local, old)
+    if subclass is None:
         return None
+    name, edit = subclass
     return KeyPlan(
-        edits=tuple(e for e in edits if e is not None), key=new,
-        note=f"{target.name} takes no `{NAME_KEYWORD}` (its estimate is keyed {new!r}), so the reads of "
-             f"{old!r} are renamed in the same diff: {where}",
+        edits=(edit,), key=old, callee=name,
+        note=f"{target.name} takes no `{NAME_KEYWORD}` and the reads are out of reach, so a subclass "
+             f"`{name}` reports it under the result key {old!r} {why}",
     )
+
+
+def _named_subclass(
+    scan: FileScan, call: CallSite, target: Spec, local: str, key: str
+) -> tuple[str, Edit] | None:
+    """(class name, edit defining it) for ``class <Name>(<local>): estimator_name = "<key>"`` right
+    after the file's last module-level import (an import the swap adds goes there too, before it);
+    None if the name is taken or the call runs before that point."""
+    name = "Named" + target.name
+    if name in scan.defined or name in scan.identifiers:
+        return None
+    tree = ast.parse(scan.text)
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    if not imports:
+        return None
+    start, end = LineIndex(scan.text).span(imports[-1])
+    if call.start < end:
+        return None
+    old = scan.text[start:end]
+    block = (f"\n\n\nclass {name}({local}):\n"
+             f'    """{target.name}, reporting its estimate as {key!r}."""\n\n'
+             f"    {NAME_KEYWORD} = {_literal(key)}")
+    return name, Edit(scan.path, start, end, old, old + block)
 
 
 def _literal(text: str) -> str:

@@ -146,6 +146,10 @@ class Weights:
     #: importing obp; FQE (scope-rl) dominates a pipeline that fitted none.
     reward_model_cost: float = 1.5
     value_model_cost: float = 8.0
+    #: A move on an estimator whose estimate nothing reads by name while another's is read: it most
+    #: likely does not reach the objective. Every such swap (up to 85) goes below the knobs (40) of
+    #: the estimator that is read.
+    unread_estimator: float = 50.0
     #: DR/DM to an IPW-family estimator: giving up a reward model that is already there rarely helps,
     #: so SNIPW (80) falls to 55, behind the DR-family alternatives.
     drops_reward_model: float = 25.0

@@ -120,3 +120,71 @@ def report(feedback, action_dist):
     return estimates(feedback, action_dist)[KIND.lower()]
 '''},
 )
+
+
+def audited_repo(python: str) -> Files:
+    """A whole repository whose harness runs only estimator classes an audit approved (plain IPW):
+    every estimator swap crashes it, knobs of the approved class do not. ``python`` runs the
+    evaluation (an interpreter with obp)."""
+    return {
+        "ranking/__init__.py": "",
+        "ranking/ope.py": '''from obp.ope import InverseProbabilityWeighting, OffPolicyEvaluation
+
+
+def build_estimators():
+    return [InverseProbabilityWeighting()]
+
+
+def estimate(feedback, action_dist, estimators):
+    ope = OffPolicyEvaluation(bandit_feedback=feedback, ope_estimators=estimators)
+    return ope.estimate_policy_values(action_dist=action_dist)["ipw"]
+''',
+        "audit/evaluate.py": '''"""Score the ranking OPE on one seed; only audited estimators may run."""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from obp.dataset import SyntheticBanditDataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ranking.ope import build_estimators, estimate  # noqa: E402
+
+APPROVED = {"InverseProbabilityWeighting"}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    estimators = build_estimators()
+    for estimator in estimators:
+        if type(estimator).__name__ not in APPROVED:
+            raise RuntimeError(f"{type(estimator).__name__} has not passed the audit")
+    data = SyntheticBanditDataset(n_actions=4, dim_context=3, beta=-2.0, random_state=args.seed)
+    feedback = data.obtain_batch_bandit_feedback(n_rounds=800)
+    action_dist = (feedback["expected_reward"] == feedback["expected_reward"].max(1, keepdims=True))
+    action_dist = (0.9 * action_dist + 0.1 / 4)[:, :, None]
+    truth = data.calc_ground_truth_policy_value(expected_reward=feedback["expected_reward"],
+                                                action_dist=action_dist)
+    value = float(estimate(feedback, action_dist, estimators))
+    Path(args.out).write_text(json.dumps({"rel_error": abs(value - truth) / truth}))
+
+
+if __name__ == "__main__":
+    main()
+''',
+        ".growthhacker.yml": f'''evaluate:
+  command: {python} audit/evaluate.py --seed {{seed}} --out {{metrics_path}}
+  objective: {{metric: rel_error, goal: minimize}}
+  seeds: {{search: [0], confirm: [100]}}
+  timeout_s: 300
+edit:
+  paths: ["ranking/**/*.py"]
+  protected: ["audit/**"]
+loop:
+  iterations: 3
+  max_same_failures: 2
+''',
+    }

@@ -103,6 +103,8 @@ def _explore(memory: Memory, found: Survey) -> Plan:
     top = max((r.attempt.improvement or 0.0 for r in memory.attempts if r.attempt.status == "improved"),
               default=0.0)
     for r in memory.attempts:
+        if r.broke and r.understood:
+            continue  # it renamed a result key the code reads: every swap keeps that key now
         for name in r.swapped:
             (no_gain if r.attempt.status == "no_gain" else spent).add(name)
             if r.refused:
