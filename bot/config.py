@@ -189,7 +189,8 @@ class LoopConfig(_Model):
     target: float | None = None
     #: Stop after this many iterations without a new best (None: never).
     patience: int | None = Field(None, ge=1)
-    #: Pause after this many consecutive failures with the same reason.
+    #: Pause after this many consecutive failures of the same kind in one family of change
+    #: (``bot.selection.stop_reason``).
     max_same_failures: int = Field(3, ge=1)
     #: How many of the best search-seed candidates are tried on the held-out seeds.
     confirm_top: int = Field(3, ge=1)

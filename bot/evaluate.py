@@ -25,7 +25,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from bot.config import EvaluateConfig
-from bot.crash import crash_summary
+from bot.crash import Crash, crash_summary, read_crash
 from bot.errors import EvaluationError
 from bot.process import ALLOWED_ENV, CommandResult, describe_exit, run_command, scrub_env
 from bot.redact import scrub, secret_values
@@ -312,7 +312,8 @@ class Evaluator:
             if outcome.returncode != 0:
                 cause = crash_summary(outcome.output, str(worktree))
                 reason = f"{describe_exit(outcome.returncode)}: {cause}"
-                return self._failed(seed, "crash", reason, outcome.duration_s)
+                crash = read_crash(outcome.output, worktree)
+                return self._failed(seed, "crash", reason, outcome.duration_s, crash)
             try:
                 text = _read_metrics_file(metrics_file, shown)
                 metrics = parse_metrics(text, self.required_metrics(), self.config.bounds)
@@ -324,5 +325,8 @@ class Evaluator:
         return SeedResult(seed=seed, ok=True, metrics=metrics, duration_s=outcome.duration_s)
 
     @staticmethod
-    def _failed(seed: int, kind: FailureKind, reason: str, duration_s: float = 0.0) -> SeedResult:
-        return SeedResult(seed=seed, ok=False, failure=kind, reason=reason, duration_s=duration_s)
+    def _failed(
+        seed: int, kind: FailureKind, reason: str, duration_s: float = 0.0, crash: Crash | None = None
+    ) -> SeedResult:
+        return SeedResult(seed=seed, ok=False, failure=kind, reason=reason, crash=crash,
+                          duration_s=duration_s)

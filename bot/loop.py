@@ -214,6 +214,7 @@ class Loop:
             incumbent=incumbent,
             run_id=self.run_id,
             read_only=self.read_only,
+            other_files=self.ws.readonly_files(self.policy),
         )
         usage = Usage()
         self.emit(LoopEvent("analyzing", f"iteration {n}/{self.iterations}: asking the analyzer", n))

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.crash import Crash
+
 #: Why a seed's evaluation did not produce usable metrics.
 FailureKind = Literal[
     "crash",  # non-zero exit
@@ -31,6 +33,8 @@ class SeedResult(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     failure: FailureKind | None = None
     reason: str | None = None
+    #: A crash, read from its traceback: the exception and the project frames it went through.
+    crash: Crash | None = None
     duration_s: float = 0.0
     cached: bool = False
 
@@ -124,6 +128,8 @@ class Attempt(BaseModel):
     improvement: float | None = None
     failure_reason: str | None = None
     failure_kind: IterationFailure | None = None
+    #: The evaluation's crash (its first failed seed's), read from the traceback; None otherwise.
+    crash: Crash | None = None
     #: The agent's structured proposal (``Analysis.details``): what was changed, as data.
     details: dict[str, str] = Field(default_factory=dict)
     verdict: Verdict | None = None

@@ -124,7 +124,18 @@ def stop_reason(iterations: Mapping[int, IterationRecorded], config: Config) -> 
     if len(tail) == loop.max_same_failures and all(r.status == "failed" for r in tail):
         # Records written before failure_kind existed carry the kind only as the reason's first word.
         kinds = {r.failure_kind or (r.failure_reason or "").split(":")[0] for r in tail}
-        if len(kinds) == 1:
+        # An agent that moves on to another family of change after a failure is learning from it:
+        # only the same failure in the same family, again and again, means it has nothing else left.
+        families = {move_family(r) for r in tail}
+        if len(kinds) == 1 and len(families) == 1:
             return (f"paused: {loop.max_same_failures} consecutive failures for the same reason "
-                    f"({kinds.pop()}); see the iteration logs")
+                    f"({kinds.pop()}) in the same family of change ({families.pop()}); "
+                    "see the iteration logs")
     return None
+
+
+def move_family(record: IterationRecorded) -> str:
+    """The family of change an iteration tried, as the pause rule groups them: the agent's own name
+    for it (``details["kind"]``: the heuristic's move kind, such as ``estimator-swap``), else the
+    Analyzer's persona ("none" when the Analyzer gave no hypothesis)."""
+    return record.details.get("kind") or record.persona

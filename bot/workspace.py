@@ -11,7 +11,7 @@ Layout inside the target repo (all git-ignored by ``.growthhacker/.gitignore``):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,9 @@ from bot.process import stop_processes_in
 STATE_DIR = ".growthhacker"
 #: Editable files larger than this are not shown to agents (they are data, not pipeline code).
 MAX_FILE_BYTES = 200_000
+#: The read-only files agents get: code and configuration, at most this many.
+READONLY_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".ini", ".cfg")
+MAX_READONLY_FILES = 200
 #: The author of every commit the bot makes (undo finds the bot's commits by this email).
 BOT_NAME = "growthhacker[bot]"
 BOT_EMAIL = "growthhacker@users.noreply.github.com"
@@ -203,11 +206,26 @@ class Workspace:
 
     def editable_files(self, policy: PathPolicy) -> dict[str, str]:
         """Current text of every file the policy lets agents edit (tracked or new), sorted by path."""
+        return self._texts(lambda path: policy.allows(path))
+
+    def readonly_files(self, policy: PathPolicy) -> dict[str, str]:
+        """Current text of the project's other Python and configuration files (the harness, its
+        settings): what agents may read but not change. At most :data:`MAX_READONLY_FILES` files of
+        :data:`MAX_FILE_BYTES` each, sorted by path."""
+        prefix = f"{self.subdir}/" if self.subdir else ""
+
+        def wanted(path: str) -> bool:
+            inside = path.startswith(prefix) and not path[len(prefix):].startswith(f"{STATE_DIR}/")
+            return inside and path.endswith(READONLY_SUFFIXES) and not policy.allows(path)
+
+        return dict(list(self._texts(wanted).items())[:MAX_READONLY_FILES])
+
+    def _texts(self, wanted: Callable[[str], bool]) -> dict[str, str]:
         listed = git(self.root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
         files: dict[str, str] = {}
         for path in sorted(p for p in listed.split("\0") if p):
             full = self.root / path
-            if not policy.allows(path) or full.is_symlink() or not full.is_file():
+            if not wanted(path) or full.is_symlink() or not full.is_file():
                 continue
             if full.stat().st_size > MAX_FILE_BYTES:
                 continue

@@ -28,7 +28,7 @@ from evals.records import (
 )
 from evals.report import cell_table, pct, write
 from evals.runner import Backend, BackendKind, parse_shard, plan, run_all
-from evals.targets import list_targets
+from evals.targets import resolve_targets
 
 _KEYS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
 
@@ -50,7 +50,8 @@ def main() -> None:
 @click.option("--frameworks", default="heuristic", show_default=True,
               help=f"Comma-separated, from: {', '.join(FRAMEWORKS)}.")
 @click.option("--targets", default="all", show_default=True,
-              help="Comma-separated target names (directories of evals/targets), or 'all'.")
+              help="Comma-separated target names (directories of evals/targets or evals/strangers); "
+                   "'all' = the original targets, 'strangers' = the stranger set.")
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True,
               help="Runs per target × framework; run r uses the target's seeds shifted by r × 1000.")
 @click.option("--iterations", type=click.IntRange(0), default=3, show_default=True,
@@ -85,7 +86,7 @@ def run(frameworks: str, targets: str, runs: int, iterations: int, workers: int,
     """
     try:
         chosen = cast(list[Framework], _split(frameworks))
-        names = list_targets() if targets == "all" else _split(targets)
+        names = resolve_targets(targets)
         llm = [f for f in chosen if f != "heuristic"]
         if llm and backend == "anthropic" and not any(os.environ.get(k) for k in _KEYS):
             raise click.UsageError(f"{', '.join(llm)} need a model: set ANTHROPIC_API_KEY (or "

@@ -1,7 +1,9 @@
 """The target repositories and how a run gets its own fresh copy of one.
 
-Run ``r`` of a target evaluates on the target's seeds shifted by ``r * SEED_STRIDE`` (run 0 uses the
-configured seeds as they are), so repeated runs are independent replicates, and the same run index
+Targets are the original repositories (``evals/targets/``) and the stranger set
+(``evals/strangers/``: repositories of the test corpus with a benchmark configuration and larger
+data). Run ``r`` of a target evaluates on the target's seeds shifted by ``r * SEED_STRIDE`` (run 0
+uses the configured seeds as they are), so repeated runs are independent replicates, and the same run index
 always means the same seeds: a benchmark is reproducible run by run.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 from bot.config import CONFIG_FILE, load_config
-from evals import TARGETS_DIR
+from evals import CORPUS_DIR, STRANGERS_DIR, TARGETS_DIR
 from evals.records import EvalsError
 
 #: Seed offset between consecutive runs of one target (larger than any configured seed).
@@ -29,16 +31,42 @@ def list_targets(root: Path = TARGETS_DIR) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
 
 
+def list_strangers(root: Path = STRANGERS_DIR) -> list[str]:
+    """Names of the stranger set (``evals/strangers/``), sorted."""
+    return list_targets(root)
+
+
+def resolve_targets(text: str) -> list[str]:
+    """The target names ``--targets`` means: comma-separated names, where ``all`` stands for the
+    original targets and ``strangers`` for the stranger set (in that order, without duplicates)."""
+    names: list[str] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        names += list_targets() if part == "all" else list_strangers() if part == "strangers" else [part]
+    return list(dict.fromkeys(names))
+
+
 def target_dir(name: str, root: Path = TARGETS_DIR) -> Path:
-    """The directory of target ``name``.
+    """The directory holding target ``name``'s config: an original target, or a stranger's overlay.
 
     Raises:
         EvalsError: no such target.
     """
-    path = root / name
-    if not (path / CONFIG_FILE).is_file():
-        raise EvalsError(f"unknown target {name!r}; known: {', '.join(list_targets(root)) or '(none)'}")
-    return path
+    for base in (root, STRANGERS_DIR):
+        if (base / name / CONFIG_FILE).is_file():
+            return base / name
+    known = ", ".join([*list_targets(root), *list_strangers()]) or "(none)"
+    raise EvalsError(f"unknown target {name!r}; known: {known}")
+
+
+def layers(target: Path) -> list[Path]:
+    """The directories a copy of ``target`` is made of, bottom first: a stranger's corpus repository
+    under its overlay (benchmark config and larger-variant files), or the target alone."""
+    if target.parent.resolve() == STRANGERS_DIR.resolve():
+        corpus = CORPUS_DIR / target.name
+        if not corpus.is_dir():
+            raise EvalsError(f"stranger {target.name!r} has no corpus repository {corpus}")
+        return [corpus, target]
+    return [target]
 
 
 #: Audit seeds start here (plus the run's offset): above every tier a target configures.
@@ -75,16 +103,18 @@ def audit_seeds(run: int, count: int) -> list[int]:
 
 def prepare_repo(target: Path, dest: Path, search: list[int], confirm: list[int],
                  validate: list[int] | None = None, agent_timeout_s: float | None = None) -> Path:
-    """Copy ``target`` to ``dest`` (replaced if present) as a fresh one-commit git repository whose
-    config evaluates on ``search``/``confirm`` (and ``validate``: None keeps the target's setting; and
-    gives each agent call ``agent_timeout_s`` seconds, when set); returns ``dest``.
+    """Copy ``target`` (with the layers it is made of, :func:`layers`) to ``dest`` (replaced if
+    present) as a fresh one-commit git repository whose config evaluates on ``search``/``confirm``
+    (and ``validate``: None keeps the target's setting; and gives each agent call ``agent_timeout_s``
+    seconds, when set); returns ``dest``.
 
     Raises:
         EvalsError: git failed.
     """
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(target, dest, ignore=_COPY_IGNORE)
+    for layer in layers(target):
+        shutil.copytree(layer, dest, ignore=_COPY_IGNORE, dirs_exist_ok=True)
     config_path = dest / CONFIG_FILE
     data: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     configured = data["evaluate"].get("seeds", {})

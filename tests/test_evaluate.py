@@ -271,6 +271,21 @@ def test_crash_after_a_long_library_banner_keeps_the_exception_and_last_frame(
     assert seed.reason.splitlines()[-2].endswith(", in fit") and "raise ValueError(" in seed.reason
     assert "Gym has been unmaintained" not in seed.reason
     assert "DeprecationWarning" not in seed.reason
+    assert seed.crash is not None and seed.crash.exception == "ValueError"
+
+
+def test_a_crash_is_read_from_its_traceback_with_the_projects_frames(
+    tmp_path: Path, repo: Path, base_env: dict[str, str]
+) -> None:
+    (repo / "pipeline.py").write_text('def value(results):\n    return results["ipw"]\n', encoding="utf-8")
+    body = f'sys.path.insert(0, {str(repo)!r})\nimport pipeline\npipeline.value({{"snipw": 0.1}})\n'
+    evaluator = make_evaluator(tmp_path, base_env, eval_command(tmp_path, body))
+
+    seed = evaluator.evaluate(repo, "tree", [0]).seeds[0]
+
+    assert seed.failure == "crash" and seed.crash is not None
+    assert seed.crash.exception == "KeyError" and seed.crash.key == "ipw"
+    assert [(f.file, f.line, f.function) for f in seed.crash.frames] == [("pipeline.py", 2, "value")]
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_details_name_the_move_and_what_it_changes_as_data(agent: Agent) -> None
     assert changes == [{
         "kind": "estimator-swap", "file": "offline/evaluation.py", "call": "`IPW(…)`",
         "target": "SelfNormalizedDoublyRobust", "family": "dr", "knob": "", "keyword": "",
-        "was": "", "value": 'SelfNormalizedDoublyRobust(estimator_name="main")',
+        "was": "", "value": 'SelfNormalizedDoublyRobust(estimator_name="main")', "result_key": "main",
     }]
     assert len(details["move"]) == 16
 

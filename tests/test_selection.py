@@ -29,12 +29,13 @@ def config(goal: str = "minimize", **loop: Any) -> Config:
 
 
 def it(n: int, status: AttemptStatus, err: float | None = None, reason: str | None = None,
-       kind: IterationFailure | None = None) -> IterationRecorded:
+       kind: IterationFailure | None = None, persona: str = "p",
+       details: dict[str, str] | None = None) -> IterationRecorded:
     search = None
     if err is not None:
         search = EvalResult(tree=f"t{n}", seeds=[SeedResult(seed=0, ok=True, metrics={"err": err})])
-    return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona="p", status=status,
-                             search=search, failure_reason=reason, failure_kind=kind)
+    return IterationRecorded(run_id="r", iteration=n, hypothesis=f"h{n}", persona=persona, status=status,
+                             search=search, failure_reason=reason, failure_kind=kind, details=details or {})
 
 
 def test_incumbent_is_the_best_improved_iteration_when_minimising() -> None:
@@ -129,3 +130,18 @@ def test_a_candidate_that_does_not_hold_on_the_validation_seeds_did_not_validate
 
     assert (verdict.ok, verdict.kind) == (False, "not_validated")
     assert verdict.reason == "did not validate: err +25% on the validation seeds: worse (won 0/3 seeds)"
+
+
+def test_the_same_failure_in_changing_families_of_change_does_not_pause() -> None:
+    """An agent that moves to another family after each crash still has something to try."""
+    kinds = ("estimator-swap", "estimator-knob", "reward-swap")
+    moving = {n: it(n, "failed", kind="crash", details={"kind": k}) for n, k in enumerate(kinds, 1)}
+    stuck = {n: it(n, "failed", kind="crash", details={"kind": "estimator-swap"}) for n in (1, 2, 3)}
+    personas = {n: it(n, "failed", kind="crash", persona=p)
+                for n, p in enumerate(("estimator", "hyperparameter", "estimator"), 1)}
+
+    reason = stop_reason(stuck, config(max_same_failures=3))
+
+    assert stop_reason(moving, config(max_same_failures=3)) is None
+    assert stop_reason(personas, config(max_same_failures=3)) is None, "without a move kind, the persona"
+    assert reason is not None and "(crash) in the same family of change (estimator-swap)" in reason

@@ -66,8 +66,12 @@ class AnalyzerContext:
     incumbent: Attempt | None = None
     #: This run's id: attempts of other runs were measured against other baselines.
     run_id: str | None = None
-    #: Read-only excerpts: the harness's calls into the editable code, ``edit.context`` files.
+    #: Read-only excerpts for the LLM prompts: the harness's calls into the editable code,
+    #: ``edit.context`` files.
     read_only: list[ReadOnlyExcerpt] = field(default_factory=list)
+    #: The project's other code and configuration (the harness, its settings) in full, read-only:
+    #: where the heuristic looks for reads of a result key. The LLM prompts get ``read_only`` instead.
+    other_files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,9 @@ def render_attempt(rank: int, attempt: Attempt, frame: JournalFrame | None = Non
             f"   NO EFFECT: the objective equals {attempt.no_effect}'s on every seed to the last digit; the "
             "change did not reach the computation (a value never read, a step count below one epoch…)"
         )
+    if attempt.crash is not None:
+        # As data: the exception and the innermost frame inside the project, whatever the output held.
+        lines.append(f"   crash: {one_line(clip(attempt.crash.describe(), 400))}")
     if attempt.failure_reason:
         # The reason quotes the evaluation's output, which candidate code controls.
         lines.append(f"   failure: {one_line(clip(attempt.failure_reason, _REASON_CHARS))}")

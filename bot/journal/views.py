@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.crash import Crash
 from bot.errors import JournalError
 from bot.journal.records import (
     BaselineRecorded,
@@ -60,6 +61,7 @@ def best_first(records: list[Record]) -> list[Attempt]:
                     improvement=improvement,
                     failure_reason=r.failure_reason,
                     failure_kind=r.failure_kind,
+                    crash=_crash(r),
                     details=r.details,
                     verdict=verdicts.get(key),
                     feedback=feedback.get(key, []),
@@ -148,3 +150,9 @@ def summarise(records: list[Record], run_id: str) -> RunSummary:
         branch=finish.branch if finish else None,
         stopped_early=finish.stopped_early if finish else None,
     )
+
+
+def _crash(record: IterationRecorded) -> Crash | None:
+    """The crash of the iteration's first failed seed, if its evaluation crashed."""
+    failed = record.search.first_failure if record.search is not None else None
+    return failed.crash if failed is not None else None

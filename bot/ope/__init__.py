@@ -9,6 +9,8 @@
   and how two combine.
 - :mod:`bot.ope.moves` — candidate changes (estimator swaps, knob tuning, reward models, folds).
 - :mod:`bot.ope.knobs` — moves on the scope-rl pipeline knobs, their relevance and runtime budget.
+- :mod:`bot.ope.names` — result keys: where the project reads an estimate by name, how a swap keeps it.
+- :mod:`bot.ope.structure` — swaps to DM/DR together with the reward or value model they need.
 - :mod:`bot.ope.weights` — every weight the heuristic scores moves with, in one table.
 """
 

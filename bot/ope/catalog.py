@@ -181,8 +181,10 @@ def spec_from_class(spec: Spec, cls: type, source: str) -> Spec:
     knobs = tuple(k for k in (_resolve(knob, params, defaults) for knob in spec.knobs) if k is not None)
     keys = {k.key for k in knobs}
     swap_values = tuple((key, value) for key, value in spec.swap_values if key in keys)
+    key = getattr(cls, "estimator_name", None) if spec.role == "estimator" else None
     return dataclasses.replace(
-        spec, params=params, required=required, knobs=knobs, swap_values=swap_values, source=source
+        spec, params=params, required=required, knobs=knobs, swap_values=swap_values, source=source,
+        result_key=key if isinstance(key, str) and key else spec.result_key,
     )
 
 

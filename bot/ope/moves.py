@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from bot.ope.catalog import Catalog
 from bot.ope.edit import rewrite_call
 from bot.ope.knobs import InUse, in_use, pipeline_moves, skip_unused_fqe
+from bot.ope.names import KeyPlan, KeyReads, current_key, keep_key
 from bot.ope.proposal import Change, Edit, Import, Move, MoveKind, combine, decode_details
 from bot.ope.scan import CallSite, FileScan, reward_evidence, scan_file
 from bot.ope.specs import (
@@ -31,6 +32,7 @@ from bot.ope.specs import (
     Scalar,
     Spec,
 )
+from bot.ope.structure import with_reward_model, with_value_prediction
 from bot.ope.weights import WEIGHTS
 
 __all__ = ["Change", "Edit", "Import", "Move", "MoveKind", "Survey", "combine", "decode_details", "survey"]
@@ -55,6 +57,8 @@ class Survey:
     call_keywords: frozenset[tuple[str, str]]
     #: The scope-rl estimators constructed (what pipeline knobs act through).
     used: InUse = field(default_factory=lambda: InUse(()))
+    #: Where the project reads estimators' result keys (what a swap must keep).
+    reads: KeyReads = field(default_factory=lambda: KeyReads({}, {}, ()))
     moves: tuple[Move, ...] = ()
 
     def swap_variants(self, move: Move) -> list[Move]:
@@ -65,7 +69,7 @@ class Survey:
         out: list[Move] = []
         for knob in move.spec.knobs:
             for i, value in enumerate(knob.values):
-                variant = _swap(scan, move.call, move.spec, {knob.name: value})
+                variant = _swap(scan, move.call, move.spec, {knob.name: value}, self.reads)
                 if variant is not None:
                     variant = self.without_unused_fqe(variant)
                 if variant is not None and variant.edits != move.edits:
@@ -78,14 +82,21 @@ class Survey:
         return skip_unused_fqe(move, self.scans, calls, self.used)
 
 
-def survey(files: Mapping[str, str], catalog: Catalog) -> Survey:
-    """Scan every ``.py`` file and list the moves they allow (sorted by file, then position)."""
+def survey(
+    files: Mapping[str, str], catalog: Catalog, readonly: Mapping[str, str] | None = None,
+    learned: frozenset[str] = frozenset(),
+) -> Survey:
+    """Scan every ``.py`` file of ``files`` (the editable ones) and list the moves they allow (sorted
+    by file, then position). ``readonly`` (the project's other files) and ``learned`` (keys a crash
+    showed are read) only tell where result keys are read."""
     scans = tuple(scan_file(p, t, catalog) for p, t in sorted(files.items()) if p.endswith(".py"))
     calls = [c for s in scans for c in s.calls]
+    keys = {k for c in calls for k in (current_key(c),) if k}
     base = Survey(
         scans=scans, catalog=catalog, rewards=reward_evidence(list(scans)),
         reward_in_use=any(c.spec is not None and c.spec.needs_reward_model for c in calls),
         call_keywords=frozenset(k for s in scans for k in s.call_keywords), used=in_use(scans),
+        reads=KeyReads(files, readonly or {}, keys, learned),
     )
     pipeline = {c.name: c for c in catalog.pipeline_calls()}
     moves: list[Move] = []
@@ -102,7 +113,21 @@ def survey(files: Mapping[str, str], catalog: Catalog) -> Survey:
         for call in scan.pipeline_calls:
             if call.name in pipeline:
                 moves += pipeline_moves(scan, call, pipeline[call.name], base.used)
-    return replace(base, moves=tuple(moves))
+    return replace(base, moves=tuple(_unread_last(moves, calls, base.reads)))
+
+
+def _unread_last(moves: list[Move], calls: list[CallSite], reads: KeyReads) -> list[Move]:
+    """``moves`` with those on an estimator whose estimate nothing reads by name demoted, when the
+    project reads another estimator's by name: the one it reads is the one the objective measures
+    (``values["dr"]`` next to an IPW and a DM in the same list)."""
+    estimators = [c for c in calls if c.spec is not None and c.spec.role == "estimator"]
+    keys = {(c.file, c.start): current_key(c) for c in estimators}
+    read = {where for where, key in keys.items() if key is not None and reads.read(key)}
+    if not read or len(read) == len(keys):
+        return moves
+    return [replace(m, score=m.score - WEIGHTS.unread_estimator)
+            if m.call is not None and (m.call.file, m.call.start) in keys.keys() - read else m
+            for m in moves]
 
 
 def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
@@ -115,18 +140,33 @@ def _estimator_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Mov
             continue
         if call.legacy and target.legacy_name is None:
             continue
-        move = _swap(scan, call, target, {})
+        move = _swap(scan, call, target, {}, survey.reads)
         if move is None:
             continue
         score = float(target.prior)
-        if target.needs_reward_model and not survey.rewards:
-            score -= WEIGHTS.needs_missing_rewards
         if src.family in ("dr", "dm") and target.family == "ipw":
             score -= WEIGHTS.drops_reward_model
         if target.action_type == "continuous" and target.family != "dm":
             score -= WEIGHTS.kernel_self_normalized if target.self_normalized else WEIGHTS.kernel_unbounded
+        # DM and the DR family read reward (obp) or value (scope-rl: FQE) predictions.
+        if (target.needs_reward_model or target.family == "dm") and not survey.rewards:
+            structured = _with_model(survey, move)
+            if structured is not None:
+                out.append(replace(structured, score=score - WEIGHTS.adds_model))
+                continue
+            if target.needs_reward_model:
+                score -= WEIGHTS.needs_missing_rewards
         out.append(replace(survey.without_unused_fqe(move), score=score))
     return out
+
+
+def _with_model(survey: Survey, swap: Move) -> Move | None:
+    """``swap`` together with the reward or value model its target needs (``bot.ope.structure``)."""
+    if swap.spec is None:
+        return None
+    if swap.spec.library == "obp":
+        return with_reward_model(swap, survey.scans)
+    return with_value_prediction(swap, survey.scans, {c.name: c for c in survey.catalog.pipeline_calls()})
 
 
 def _reward_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
@@ -136,7 +176,7 @@ def _reward_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
     for target in survey.catalog.reward_models():
         if target.family != src.family or target.name == src.name:
             continue
-        move = _swap(scan, call, target, {})
+        move = _swap(scan, call, target, {}, survey.reads)
         if move is not None:
             score = (WEIGHTS.reward_swap + target.prior / WEIGHTS.reward_swap_prior_divisor
                      if survey.reward_in_use else target.prior / WEIGHTS.reward_swap_idle_divisor)
@@ -144,8 +184,11 @@ def _reward_swaps(survey: Survey, scan: FileScan, call: CallSite) -> list[Move]:
     return out
 
 
-def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]) -> Move | None:
-    """``call`` rewritten to construct ``target``, or None if that cannot be done safely."""
+def _swap(
+    scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str], reads: KeyReads
+) -> Move | None:
+    """``call`` rewritten to construct ``target``, or None if that cannot be done safely (a name it
+    cannot import, arguments it cannot name, a result key it cannot keep)."""
     src = call.spec
     assert src is not None
     ref = _reference(scan, call, target)
@@ -153,6 +196,11 @@ def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]
     if ref is None or positional is None:
         return None
     local, written, imports = ref
+    taken = {k for c in scan.calls if c is not call for k in (current_key(c),) if k}
+    keeping = keep_key(scan, call, target, local, reads, taken) if src.role == "estimator" else KeyPlan()
+    if keeping is None:
+        return None
+    local = keeping.callee or local
     given = [a.keyword or positional[i] for i, a in enumerate(call.args)]
     if src.role == "estimator":
         drop = {name for name in given if not _carries(src, target, name)}
@@ -165,6 +213,7 @@ def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]
         if knob is not None and knob.name not in kept:
             values[knob.name] = value
     values.update(extra)
+    values.update(keeping.values)
     if src.role != "estimator" and "random_state" in target.params and "random_state" not in kept:
         values["random_state"] = DEFAULT_RANDOM_STATE
     if any(r not in kept and r not in values for r in target.required):
@@ -176,20 +225,22 @@ def _swap(scan: FileScan, call: CallSite, target: Spec, extra: Mapping[str, str]
     kind: MoveKind = "estimator-swap" if src.role == "estimator" else "reward-swap"
     # An alias hides the class: name it for the reader.
     named = "" if local.rsplit(".", 1)[-1] == written else f" ({written})"
+    plan = _plan(scan.path, call.text, new, imports)
     return Move(
         kind=kind,
         hypothesis=f"In {scan.path}, replace {call.where()} with `{shown}`{named}: {target.description}",
-        plan=_plan(scan.path, call.text, new, imports),
+        plan=f"{plan}; {keeping.note}" if keeping.note else plan,
         expected_effect=target.description,
         score=0.0,
-        edits=(Edit(scan.path, call.start, call.end, call.text, new),),
+        edits=(Edit(scan.path, call.start, call.end, call.text, new), *keeping.edits),
         imports=imports,
         target=written,
         family=target.family,
         keywords=target.keywords,
         call=call,
         spec=target,
-        changes=(Change(kind, scan.path, call.where(), written, target.family, value=_compact(new)),),
+        changes=(Change(kind, scan.path, call.where(), written, target.family, value=_compact(new),
+                        result_key=keeping.key),),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal
 
 from bot.ope.edit import merge_replacements
@@ -22,7 +22,7 @@ from bot.results import Persona
 
 MoveKind = Literal[
     "estimator-swap", "estimator-knob", "reward-swap", "reward-knob", "folds",
-    "value-model", "kernel", "data-handling",
+    "value-model", "kernel", "data-handling", "add-model",
 ]
 _PERSONA: dict[MoveKind, Persona] = {
     "estimator-swap": "estimator",
@@ -34,6 +34,8 @@ _PERSONA: dict[MoveKind, Persona] = {
     "value-model": "regression-model",
     "kernel": "hyperparameter",
     "data-handling": "data-handling",
+    # A swap to DM/DR together with the reward (or value) model it needs: the model is the new part.
+    "add-model": "regression-model",
 }
 
 
@@ -76,6 +78,9 @@ class Change:
     was: str = ""
     #: The value after, as source text; for a swap the new call.
     value: str = ""
+    #: For an estimator swap: the key its estimate is returned under after the change. Not part of
+    #: what makes two changes the same (:attr:`key`).
+    result_key: str = ""
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -148,9 +153,12 @@ def decode_details(details: Mapping[str, str]) -> tuple[list[Edit], list[Import]
 def decode_changes(details: Mapping[str, str]) -> tuple[Change, ...] | None:
     """The changes encoded by :meth:`Move.details`, or None if ``details`` hold none (details of
     another agent, or of a heuristic before changes were recorded) or cannot be read."""
+    known = {f.name for f in fields(Change)}
     try:
-        changes = tuple(Change(**c) for c in json.loads(details["changes"]))
-    except (KeyError, ValueError, TypeError):
+        # Fields a later version added are left out: what this version knows of a change still reads.
+        changes = tuple(Change(**{k: v for k, v in c.items() if k in known})
+                        for c in json.loads(details["changes"]))
+    except (KeyError, ValueError, TypeError, AttributeError):
         return None
     return changes or None
 

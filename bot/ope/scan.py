@@ -296,6 +296,12 @@ def _qualify(callee: str, bound: dict[str, str]) -> str:
     return f"{origin}.{rest}" if rest else origin
 
 
+def call_site(path: str, text: str, index: LineIndex, node: ast.Call) -> CallSite:
+    """``node`` (a call parsed from ``text``) as a CallSite without a spec, named as written."""
+    written = _dotted(node.func) or " ".join(text[slice(*index.span(node.func))].split())
+    return _site(path, text, index, node, written, written)
+
+
 def _site(path: str, text: str, index: LineIndex, node: ast.Call, callee: str, qualified: str) -> CallSite:
     start, end = index.span(node)
     _, func_end = index.span(node.func)

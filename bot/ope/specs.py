@@ -82,6 +82,10 @@ class Spec:
     legacy_module: str | None = None
     #: Much slower to fit than a linear model (tree ensembles): a runtime guardrail may object.
     heavy: bool = False
+    #: Estimators: the key their estimate is returned under (``estimator_name``'s default; obp's and
+    #: scope-rl's ``OffPolicyEvaluation`` key their results by it). Settable where ``params`` has
+    #: ``estimator_name``; a class attribute otherwise.
+    result_key: str = ""
     #: False when the installed library lacks the class (e.g. obp 0.4.1 has no tuning variants).
     available: bool = True
     #: "installed <version>" or "static".
@@ -148,7 +152,27 @@ def _obp(
     return Spec(library="obp", name=name, module="obp.ope", role="estimator", family=family,
                 description=description, prior=WEIGHTS.estimator_priors["obp"][name], params=params,
                 knobs=knobs, keywords=keywords, needs_reward_model=needs_reward_model,
-                self_normalized=self_normalized, required=required, swap_values=swap_values)
+                self_normalized=self_normalized, required=required, swap_values=swap_values,
+                result_key=_OBP_KEYS[name])
+
+
+#: obp 0.5.7's ``estimator_name`` defaults (the ``*Tuning`` variants without the field as a class
+#: attribute: ``InverseProbabilityWeightingTuning`` and ``SubGaussianInverseProbabilityWeightingTuning``).
+_OBP_KEYS = {
+    "InverseProbabilityWeighting": "ipw", "SelfNormalizedInverseProbabilityWeighting": "snipw",
+    "DirectMethod": "dm", "DoublyRobust": "dr", "SelfNormalizedDoublyRobust": "sndr",
+    "SwitchDoublyRobust": "switch-dr", "DoublyRobustWithShrinkage": "dr-os",
+    "SubGaussianInverseProbabilityWeighting": "sg-ipw", "SubGaussianDoublyRobust": "sg-dr",
+    "InverseProbabilityWeightingTuning": "ipw", "DoublyRobustTuning": "dr",
+    "SwitchDoublyRobustTuning": "switch-dr", "DoublyRobustWithShrinkageTuning": "dr-os",
+    "SubGaussianInverseProbabilityWeightingTuning": "sg-ipw", "SubGaussianDoublyRobustTuning": "sg-dr",
+}
+#: scope-rl 0.2.1's estimator names (the same for both action types).
+_SCOPE_KEYS = {
+    "DirectMethod": "dm", "TrajectoryWiseImportanceSampling": "tis", "PerDecisionImportanceSampling": "pdis",
+    "DoublyRobust": "dr", "SelfNormalizedTIS": "sntis", "SelfNormalizedPDIS": "snpdis",
+    "SelfNormalizedDR": "sndr",
+}
 
 
 # obp 0.5.7's self-normalised estimators accept ``lambda_`` but never read it: no knob for them.
@@ -257,7 +281,7 @@ def _scope_specs(action_type: ActionType) -> tuple[Spec, ...]:
              action_type=action_type,
              needs_reward_model=needs, self_normalized=sn, keywords=words,
              params=("estimator_name",) if (action_type, name) in _SCOPE_NAMED else (),
-             legacy_name=prefix + name, legacy_module="scope_rl.ope")
+             legacy_name=prefix + name, legacy_module="scope_rl.ope", result_key=_SCOPE_KEYS[name])
         for name, family, needs, sn, description, words in _SCOPE
     )
 

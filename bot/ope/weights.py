@@ -121,6 +121,8 @@ def _exploit() -> dict[str, float]:
         "kernel": 40.0,
         # Fold counts move the estimate least: exploited after the rest.
         "folds": 25.0,
+        # A swap with the model it needs, re-proposed on top of an improvement: as a swap.
+        "add-model": 60.0,
     }
 
 
@@ -136,6 +138,18 @@ class Weights:
     #: Swap to an estimator that needs reward predictions where nothing computes them: it would most
     #: likely crash, so it goes below every estimator that can run (85 - 60 < 30).
     needs_missing_rewards: float = 60.0
+    #: The same swap together with the model it needs (``bot.ope.structure``): a larger change that
+    #: adds a fit, so a little below the class's own prior: SNDR + reward model (85 - 10 = 75) goes
+    #: after SNIPW (80), which needs nothing new, and before plain DR (78 - 10).
+    adds_model: float = 10.0
+    #: Expected runtime factors of those moves: one ridge fit per fold (obp) is cheap next to
+    #: importing obp; FQE (scope-rl) dominates a pipeline that fitted none.
+    reward_model_cost: float = 1.5
+    value_model_cost: float = 8.0
+    #: A move on an estimator whose estimate nothing reads by name while another's is read: it most
+    #: likely does not reach the objective. Every such swap (up to 85) goes below the knobs (40) of
+    #: the estimator that is read.
+    unread_estimator: float = 50.0
     #: DR/DM to an IPW-family estimator: giving up a reward model that is already there rarely helps,
     #: so SNIPW (80) falls to 55, behind the DR-family alternatives.
     drops_reward_model: float = 25.0
@@ -220,6 +234,11 @@ class Weights:
     #: A move expected to cost more runtime than a runtime guardrail allows: more than any prior (up to
     #: 93), so it ranks below every move within budget that nothing else demoted.
     over_budget: float = 100.0
+    #: A move of a family of change (move kind) that broke the evaluation (a crash, a timeout, unusable
+    #: metrics): more than any prior plus every boost (up to ~190 with an exploitation boost and a
+    #: hint), so every untried move of another family goes first; the family comes back only when
+    #: nothing else is left, and the loop pauses if it keeps breaking.
+    broken_family: float = 200.0
 
 
 #: The weights the heuristic uses.

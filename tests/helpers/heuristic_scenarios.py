@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest
 from bot.agents.heuristic.scoring import Scored
 from bot.config import Guardrail, Objective
+from bot.crash import Crash, Frame
 from bot.results import Attempt, AttemptStatus, IterationFailure
 from tests.helpers.ope_pipelines import (
     BARE_IPW,
@@ -29,12 +30,13 @@ from tests.helpers.ope_pipelines import (
     SCOPE_PIPELINE,
 )
 from tests.helpers.patching import apply
+from tests.helpers.stranger_pipelines import OBP_COMPUTED_READ, OBP_HARNESS_READS
 
 #: A runtime guardrail: the pipeline's time may grow by 200%.
 RUNTIME = [Guardrail(metric="ope_seconds", max_regression=2.0)]
 #: The snapshot names (``tests/golden/heuristic/<name>.txt``), one per fixture pipeline.
 PIPELINES = ("obp-ipw", "obp-dr", "obp-bare-ipw", "scope-discrete-dm-tis", "scope-legacy-tis",
-             "scope-dm-only", "scope-continuous-pdis", "scope-discrete-tis")
+             "scope-dm-only", "scope-continuous-pdis", "scope-discrete-tis", "obp-harness-reads")
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,20 @@ class Situation:
 
 def context(
     files: dict[str, str], attempts: Sequence[Attempt] = (), guardrails: Sequence[Guardrail] = (),
-    hints: Sequence[str] = (),
+    hints: Sequence[str] = (), readonly: dict[str, str] | None = None,
 ) -> AnalyzerContext:
     """An Analyzer context on ``files`` minimising ``relative_error`` (baseline 0.5)."""
     return AnalyzerContext(
         files=files, objective=Objective(metric="relative_error"), guardrails=list(guardrails),
         attempts=list(attempts), baseline={"relative_error": 0.5}, iteration=len(attempts) + 1,
-        iterations=10, hints=list(hints),
+        iterations=10, hints=list(hints), other_files=readonly or {},
     )
 
 
 def recorded(
     analysis: Analysis, diff: str, status: AttemptStatus, iteration: int, improvement: float | None = None,
     failure_kind: IterationFailure | None = None, failure_reason: str | None = None,
+    crash: Crash | None = None,
 ) -> Attempt:
     """The attempt as the journal gives it back to the Analyzer (details and failure kind included)."""
     if failure_kind is None and status == "no_gain":
@@ -67,7 +70,7 @@ def recorded(
     return Attempt(
         run_id="run", iteration=iteration, hypothesis=analysis.hypothesis, persona=analysis.persona,
         diff=diff, status=status, improvement=improvement, failure_kind=failure_kind,
-        failure_reason=failure_reason, details=analysis.details,
+        failure_reason=failure_reason, details=analysis.details, crash=crash,
     )
 
 
@@ -75,10 +78,11 @@ def situations(agent: Agent, tmp_path: Path) -> dict[str, list[Situation]]:
     """Every fixture pipeline (by snapshot name) with its situations."""
     counter = iter(range(1_000_000))
 
-    def first(files: dict[str, str], guardrails: Sequence[Guardrail] = (), hints: Sequence[str] = ()
-              ) -> tuple[Analysis, str, dict[str, str]]:
+    def first(files: dict[str, str], guardrails: Sequence[Guardrail] = (), hints: Sequence[str] = (),
+              readonly: dict[str, str] | None = None) -> tuple[Analysis, str, dict[str, str]]:
         """The agent's first choice on ``files``, its diff and the files with it applied."""
-        analysis = agent.analyzer.analyze(context(files, guardrails=guardrails, hints=hints)).analysis
+        analysis = agent.analyzer.analyze(context(files, guardrails=guardrails, hints=hints,
+                                                  readonly=readonly)).analysis
         diff = agent.coder.write_diff(CoderRequest(analysis=analysis, files=files)).diff
         return analysis, diff, apply(diff, files, tmp_path / str(next(counter)))
 
@@ -99,6 +103,14 @@ def situations(agent: Agent, tmp_path: Path) -> dict[str, list[Situation]]:
     refused = recorded(tree, tree_diff, "no_gain", 1, failure_kind="guardrail",
                        failure_reason="guardrail broken on the search seeds: runtime_s: worse by 3282.8%")
     steps, steps_diff, more_steps = first({"ope/run.py": DM_ONLY}, RUNTIME)
+    harness, read_only = OBP_HARNESS_READS
+    swap, swap_diff, _ = first(harness, readonly=read_only)
+    audit = Crash(exception="RuntimeError", message="estimator not approved",
+                  frames=[Frame(file="harness/run_eval.py", line=9, function="main")])
+    computed, computed_read = OBP_COMPUTED_READ
+    renamed, renamed_diff, _ = first(computed, readonly=computed_read)
+    key_error = Crash(exception="KeyError", message="'ipw'",
+                      frames=[Frame(file="harness/run_eval.py", line=6, function="report")])
     return {
         "obp-ipw": [
             *journeys(IPW_PIPELINE),
@@ -122,6 +134,15 @@ def situations(agent: Agent, tmp_path: Path) -> dict[str, list[Situation]]:
         ],
         "scope-continuous-pdis": journeys({"cont.py": CONTINUOUS_PDIS}, RUNTIME),
         "scope-discrete-tis": journeys({"disc.py": DISCRETE_TIS}),
+        "obp-harness-reads": [
+            Situation("fresh, the harness reads 'ipw'", context(harness, readonly=read_only)),
+            Situation("first move crashed the evaluation", context(
+                harness, [recorded(swap, swap_diff, "failed", 1, failure_kind="crash", crash=audit,
+                                   failure_reason="crash: seed 0: exit code 1")], readonly=read_only)),
+            Situation("first move crashed on the key 'ipw', read where no file shows it", context(
+                computed, [recorded(renamed, renamed_diff, "failed", 1, failure_kind="crash", crash=key_error,
+                                    failure_reason="crash: seed 0: exit code 1")], readonly=computed_read)),
+        ],
     }
 
 

@@ -7,8 +7,12 @@ journal (:mod:`.memory` reads what was tried from the records' details, :mod:`.p
 repeat a move; exploit an improvement by tuning on top of it; explore untried estimator families
 first) and with human hints (as data: a hint can only boost moves whose class or knob it names),
 demotes moves whose expected runtime would break a runtime guardrail (counting what stacked
-improvements already spent), and picks the best. The Coder (:mod:`.coder`) replays the chosen edits
-on the exact current text and adds imports, so the diff touches only what the move changes.
+improvements already spent) and moves of a family of change that broke the evaluation (a crash read
+from its traceback, a timeout, unusable metrics: tried only when nothing else is left), and picks the
+best. The project's other files, read-only, tell where a result key is read, so every swap keeps it
+(``bot.ope.names``); a ``KeyError`` on a key in a crash counts as such a read. The Coder
+(:mod:`.coder`) replays the chosen edits on the exact current text and adds imports, so the diff
+touches only what the move changes.
 """
 
 from __future__ import annotations

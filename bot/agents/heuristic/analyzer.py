@@ -26,6 +26,8 @@ class Ranking:
     #: Distinct moves in the journal.
     n_tried: int
     budget: Budget | None
+    #: Families of change that broke the evaluation, with what happened (``Plan.broken``).
+    broken: tuple[tuple[str, str], ...] = ()
 
 
 class HeuristicAnalyzer:
@@ -37,8 +39,8 @@ class HeuristicAnalyzer:
     def rank(self, context: AnalyzerContext) -> Ranking:
         """Every move the files allow that the journal has not tried, scored and sorted best first
         (ties by hypothesis, so the order is deterministic)."""
-        found = survey(context.files, self.catalog)
         memory = remember(context.attempts)
+        found = survey(context.files, self.catalog, context.other_files, memory.learned_keys)
         plan = journal_plan(memory, found, context.files)
         budget = runtime_budget((g.metric, g.max_regression, g.goal) for g in context.guardrails)
         candidates = [m for m in (*found.moves, *plan.extra) if not memory.tried(m)]
@@ -49,7 +51,8 @@ class HeuristicAnalyzer:
             (score(m, context.hints, found, plan, budget) for m in dict.fromkeys(candidates)),
             key=lambda s: (-s.score, s.move.hypothesis),
         )
-        return Ranking(found=found, mode=plan.mode, scored=scored, n_tried=memory.n_tried, budget=budget)
+        return Ranking(found=found, mode=plan.mode, scored=scored, n_tried=memory.n_tried, budget=budget,
+                       broken=plan.broken)
 
     def analyze(self, context: AnalyzerContext) -> AnalyzerReply:
         """The best untried move as an Analysis, with the candidate list as prompt/response text.
@@ -59,7 +62,8 @@ class HeuristicAnalyzer:
         """
         ranking = self.rank(context)
         found = ranking.found
-        prompt = render_prompt(context, found, ranking.mode, ranking.scored, ranking.n_tried, ranking.budget)
+        prompt = render_prompt(context, found, ranking.mode, ranking.scored, ranking.n_tried, ranking.budget,
+                               ranking.broken)
         if not ranking.scored:
             calls = sum(len(s.calls) + len(s.fold_calls) + len(s.pipeline_calls) for s in found.scans)
             raise AgentError(

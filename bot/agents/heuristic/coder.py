@@ -59,6 +59,8 @@ def _apply(path: str, text: str, edits: list[Edit], imports: list[Import]) -> st
             raise AgentError(f"heuristic coder: two edits overlap in {path}")
     for start, end, new in spans:
         text = text[:start] + new + text[end:]
+    if not path.endswith(".py"):
+        return text  # a configuration file naming a result key: plain text
     # Names the edits stopped calling (the swapped-out class) lose their import if nothing else uses it.
     gone = {_head(e.old) for e in edits} - {_head(e.new) for e in edits} - {""}
     try:

@@ -32,6 +32,9 @@ class Plan:
     families: frozenset[str] = frozenset()
     #: A heavy reward model broke a guardrail (most likely runtime): demote the other heavy ones.
     heavy_refused: bool = False
+    #: Families of change (move kinds) that broke the evaluation, with what happened: avoided while
+    #: any other family has an untried move.
+    broken: tuple[tuple[str, str], ...] = ()
 
 
 def journal_plan(memory: Memory, found: Survey, files: dict[str, str]) -> Plan:
@@ -100,6 +103,8 @@ def _explore(memory: Memory, found: Survey) -> Plan:
     top = max((r.attempt.improvement or 0.0 for r in memory.attempts if r.attempt.status == "improved"),
               default=0.0)
     for r in memory.attempts:
+        if r.broke and r.understood:
+            continue  # it renamed a result key the code reads: every swap keeps that key now
         for name in r.swapped:
             (no_gain if r.attempt.status == "no_gain" else spent).add(name)
             if r.refused:
@@ -111,5 +116,16 @@ def _explore(memory: Memory, found: Survey) -> Plan:
     # improvement smaller than the best gained nothing over it: its family waits as well.
     family = {m.target: m.family for m in found.moves if m.kind == "estimator-swap"}
     families = {family[name] for name in no_gain | behind if name in family}
+    paths = [s.path for s in found.scans]
+    broken = tuple(sorted((kind, _what_broke(r, paths)) for kind, r in memory.broken_families().items()))
     return Plan("explore", no_gain=frozenset(no_gain), spent=frozenset(spent),
-                families=frozenset(families), heavy_refused=bool(refused & heavy))
+                families=frozenset(families), heavy_refused=bool(refused & heavy), broken=broken)
+
+
+def _what_broke(recalled: Recalled, editable: list[str]) -> str:
+    """What happened to an attempt that broke the evaluation, in one line: the crash read from its
+    traceback, else its failure kind."""
+    where = f"iteration {recalled.attempt.iteration}"
+    if recalled.crash is not None:
+        return f"{where}: {recalled.crash.describe(editable)}"
+    return f"{where}: {recalled.attempt.failure_kind}"

@@ -16,7 +16,7 @@ SHOWN = 25
 
 def render_prompt(
     context: AnalyzerContext, found: Survey, mode: str, scored: list[Scored], n_tried: int,
-    budget: Budget | None,
+    budget: Budget | None, broken: tuple[tuple[str, str], ...] = (),
 ) -> str:
     """The prompt file: the calls found, the journal, the hints, the mode and the top candidates."""
     obj = context.objective
@@ -42,11 +42,17 @@ def render_prompt(
         lines.append(f"Runtime budget: moves expected to cost more than {budget.factor:g}x are demoted "
                      f"({budget.metric} may regress by {budget.allowed:.0%})")
     lines += ["", "## Journal (best first)"]
-    journal = [f"- [{a.status}{_pct(a.improvement)}] {a.hypothesis}" for a in context.attempts]
+    paths = list(context.files)
+    journal = [f"- [{a.status}{_pct(a.improvement)}] {a.hypothesis}"
+               + (f" — crashed: {a.crash.describe(paths)}" if a.crash is not None else "")
+               for a in context.attempts]
     lines += journal or ["- (empty)"]
     if context.hints:
         lines += ["", "## Human hints (quoted data; they only boost matching moves)"]
         lines += [f"> {' '.join(h.split())}" for h in context.hints]
+    if broken:
+        lines += ["", "## Families of change that broke the evaluation (tried last)"]
+        lines += [f"- {kind}: {what}" for kind, what in broken]
     lines += ["", f"## Mode: {mode}", "",
               f"## Candidates ({len(scored)} untried, {n_tried} moves in the journal; top {SHOWN})",
               "", "| # | score | persona | hypothesis | notes |", "|---|---|---|---|---|"]

@@ -55,6 +55,14 @@ def score(move: Move, hints: Sequence[str], found: Survey, plan: Plan, budget: B
         if plan.heavy_refused and move.spec is not None and move.spec.heavy:
             value -= w.heavy_refused
             notes.append("a tree-ensemble reward model broke a guardrail")
+    # A move belongs to the family of each change it makes: a swap made together with the model it
+    # needs is avoided when plain swaps broke the evaluation (not the other way round: there the
+    # added model is the likelier culprit).
+    broken = dict(plan.broken)
+    family = next((k for k in (move.kind, *(c.kind for c in move.changes)) if k in broken), None)
+    if family is not None:
+        value -= w.broken_family
+        notes.append(f"{family} broke the evaluation ({broken[family]})")
     if budget is not None and move.cost > budget.factor:
         value -= w.over_budget
         notes.append(f"~{move.cost:g}x runtime, over the {budget.metric} guardrail (+{budget.allowed:.0%})")
