@@ -1,4 +1,4 @@
-"""Crash summaries (the failure reason) from process output: the exception and its last frames, not the banners above."""
+"""Crash summaries (the failure reason): the exception and its last frames, not the banners above."""
 
 from __future__ import annotations
 

@@ -53,7 +53,8 @@ def test_default_and_two_agent_run_end_to_end_and_account_tokens(
     anthropic_server.script(*[Reply(text=answer, input_tokens=1000, output_tokens=200)] * 3)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     environ |= {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": anthropic_server.url}
-    specs = plan([TARGET], ["default", "two_agent"], runs=1, iterations=1, search=1, confirm=1)
+    # Three agreeing seeds per tier: the fewest the one rule decides on at the default level.
+    specs = plan([TARGET], ["default", "two_agent"], runs=1, iterations=1, search=3, confirm=3)
 
     records = run_all(specs, tmp_path / "out", tmp_path / "work", workers=2, backend=Backend("anthropic"),
                       environ=environ)
@@ -76,7 +77,8 @@ def test_any_command_can_be_benchmarked_as_the_agent(tmp_path: Path) -> None:
     agent.write_text("import sys\nsys.stdin.read()\nprint(open(sys.argv[1], encoding='utf-8').read())\n",
                      encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    (spec,) = plan([TARGET], ["default"], runs=1, iterations=1, search=1, confirm=1)
+    # Three agreeing seeds per tier: the fewest the one rule decides on at the default level.
+    (spec,) = plan([TARGET], ["default"], runs=1, iterations=1, search=3, confirm=3)
     backend = Backend("command", f"{sys.executable} {agent} {answer_file}")
 
     (run,) = run_all([spec], tmp_path / "out", tmp_path / "work", workers=1, backend=backend, environ=environ)
