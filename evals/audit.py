@@ -23,7 +23,9 @@ def audit(repo: Path, run_id: str, seeds: list[int]) -> dict[str, object]:
 
     Returns the ``RunRecord`` fields ``incumbent``, ``incumbent_audit`` and ``winner_audit`` (relative
     improvements of the objective mean over the baseline on ``seeds``, positive = better; None where
-    there is no such candidate or it failed to evaluate).
+    there is no such candidate or it failed to evaluate) and ``incumbent_audit_failure`` /
+    ``winner_audit_failure`` (the first failed seed's failure and reason, when the candidate failed
+    to evaluate on a seed where the baseline did not).
 
     Raises:
         WorkspaceError: the repository's git state is unusable.
@@ -48,15 +50,24 @@ def audit(repo: Path, run_id: str, seeds: list[int]) -> dict[str, object]:
         workspace.restore_protected(policy.protected)
         return evaluator.evaluate(workspace.project_root, workspace.tree_hash(), seeds, log_dir)
 
-    def gain(base: EvalResult, record: IterationRecorded | None) -> float | None:
+    def gain(base: EvalResult, record: IterationRecorded | None) -> tuple[float | None, str | None]:
         if record is None:
-            return None
+            return None, None
         result = evaluate(record.diff)
-        return compare(base, result, objective.metric, objective.goal).improvement if result.ok else None
+        if result.ok:
+            return compare(base, result, objective.metric, objective.goal).improvement, None
+        ok_in_base = {s.seed for s in base.seeds if s.ok}
+        failed = next((s for s in result.seeds if not s.ok and s.seed in ok_in_base), None)
+        if failed is None:
+            return None, None
+        return None, f"{failed.failure} on seed {failed.seed}: {(failed.reason or '').splitlines()[0][:200]}"
 
     try:
         base = evaluate(None)
-        return {"incumbent": best.iteration if best else None, "incumbent_audit": gain(base, best),
-                "winner_audit": gain(base, winner)}
+        incumbent_gain, incumbent_failure = gain(base, best)
+        winner_gain, winner_failure = gain(base, winner)
+        return {"incumbent": best.iteration if best else None, "incumbent_audit": incumbent_gain,
+                "winner_audit": winner_gain, "incumbent_audit_failure": incumbent_failure,
+                "winner_audit_failure": winner_failure}
     finally:
         workspace.remove()

@@ -40,9 +40,10 @@ def is_positive(record: RunRecord) -> bool:
             and math.isfinite(record.heldout_improvement) and record.heldout_improvement > 0)
 
 
-def is_trap(audit_improvement: float | None) -> bool:
-    """True if a candidate's improvement on the audit seeds says it is worse than the baseline there."""
-    return audit_improvement is not None and audit_improvement < 0
+def is_trap(audit_improvement: float | None, audit_failure: str | None = None) -> bool:
+    """True if a candidate is worse than the baseline on the audit seeds, or failed to evaluate there
+    (an extreme value, a crash) while the baseline did not."""
+    return audit_failure is not None or (audit_improvement is not None and audit_improvement < 0)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetri
         overhead_ratio=statistics.fmean(ratios) if ratios else None,
         not_validated=sum(r.not_validated for r in records),
         audited=len(audited),
-        trap_incumbents=sum(1 for r in audited if is_trap(r.incumbent_audit)),
-        trap_winners=sum(1 for r in audited if is_trap(r.winner_audit)),
+        trap_incumbents=sum(1 for r in audited if is_trap(r.incumbent_audit, r.incumbent_audit_failure)),
+        trap_winners=sum(1 for r in audited if is_trap(r.winner_audit, r.winner_audit_failure)),
     )
 
 

@@ -87,6 +87,10 @@ class RunRecord(BaseModel):
     #: incumbent's and the winner's; below 0, it is a trap.
     incumbent_audit: float | None = None
     winner_audit: float | None = None
+    #: Why the incumbent's / winner's evaluation on the audit seeds failed (an extreme value, a
+    #: crash): a candidate that breaks on fresh seeds where the baseline does not is a trap too.
+    incumbent_audit_failure: str | None = None
+    winner_audit_failure: str | None = None
     winner: int | None = None
     #: Relative improvement of the winner on the held-out seeds (positive = better, 0.1 = 10%).
     heldout_improvement: float | None = None

@@ -157,6 +157,14 @@ def test_a_candidate_worse_than_the_baseline_on_the_audit_seeds_is_a_trap() -> N
     assert is_trap(-0.2) and not is_trap(0.1) and not is_trap(None)
 
 
+def test_a_candidate_that_fails_on_the_audit_seeds_where_the_baseline_does_not_is_a_trap() -> None:
+    assert is_trap(None, "extreme_value on seed 501: estimate 3.2e9")
+    runs = [record(audit=[500], incumbent=1, incumbent_audit=None,
+                   incumbent_audit_failure="extreme_value on seed 501: estimate 3.2e9")]
+
+    assert cell("t1", "heuristic", runs).trap_incumbents == 1
+
+
 def test_trap_rates_count_audited_runs_only() -> None:
     audited = [record(audit=[500], incumbent=1, incumbent_audit=-0.3, winner=None, not_validated=0),
                positive(0.2, audit=[500], incumbent=2, incumbent_audit=0.2, winner_audit=0.1),

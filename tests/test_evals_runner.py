@@ -218,3 +218,24 @@ def test_the_audit_evaluates_the_incumbent_and_the_winner_on_fresh_seeds(make_re
     assert facts["incumbent"] == 1
     assert isinstance(facts["winner_audit"], float) and facts["winner_audit"] > 0.4  # 0.75 → 0.35
     assert facts["incumbent_audit"] == facts["winner_audit"]
+    assert facts["incumbent_audit_failure"] is None and facts["winner_audit_failure"] is None
+
+
+def test_a_winner_that_crashes_on_the_audit_seeds_is_recorded_with_its_failure(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files(scale=1.0))
+    # Better on every seed of the run; it breaks once a file appears that the baseline never reads,
+    # standing in for what fresh seeds can expose.
+    fragile = ("import pathlib\nSCALE = 0.6\n"
+               "CRASH = pathlib.Path(__file__).with_name('fragile.flag').exists()\n")
+    run_loop(repo, [Step("scale 0.6, fragile", fragile)])
+    (repo / "pipeline" / "fragile.flag").write_text("", encoding="utf-8")
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["add", "-A"], [*identity, "commit", "-qm", "flag"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+
+    facts = audit(repo, "r1", [300, 301, 302])
+
+    assert facts["winner_audit"] is None and facts["incumbent"] == 1
+    failure = facts["winner_audit_failure"]
+    assert isinstance(failure, str) and failure.startswith("crash on seed 300")
+    assert facts["incumbent_audit_failure"] == failure
