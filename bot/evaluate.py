@@ -255,10 +255,11 @@ class Evaluator:
             cached = SeedResult.model_validate_json(cache_file.read_bytes())
         except (OSError, ValidationError):
             cached = None  # absent or unreadable: just run again
-        if cached is not None and cached.seed == seed:
+        # Entries written before a result was known to depend on the environment are not trusted either.
+        if cached is not None and cached.seed == seed and _deterministic(cached):
             return cached.model_copy(update={"cached": True})
         result = self._run_seed(worktree, seed, log_dir)
-        if result.failure != "timeout":  # a timeout may be due to load, so it deserves another try
+        if _deterministic(result):
             self._cache_put(cache_file, result)
         return result
 
@@ -330,3 +331,17 @@ class Evaluator:
     ) -> SeedResult:
         return SeedResult(seed=seed, ok=False, failure=kind, reason=reason, crash=crash,
                           duration_s=duration_s)
+
+
+#: Exceptions that say more about the environment than about the tree: a package installed later
+#: must not keep failing from the cache.
+_ENVIRONMENT_EXCEPTIONS = frozenset({"ModuleNotFoundError", "ImportError"})
+
+
+def _deterministic(result: SeedResult) -> bool:
+    """Whether ``result`` follows from (tree, seed, settings) alone and may be cached: not a timeout
+    (load decides those) and not a crash on a missing module (the environment decides those)."""
+    if result.failure == "timeout":
+        return False
+    crash = result.crash
+    return crash is None or crash.exception.rsplit(".", 1)[-1] not in _ENVIRONMENT_EXCEPTIONS

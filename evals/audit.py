@@ -7,6 +7,7 @@ the seeds the bot looked at and loses elsewhere (evals/README.md, "Traps").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot.config import load_config
@@ -18,8 +19,11 @@ from bot.stats import compare
 from bot.workspace import STATE_DIR, Workspace
 
 
-def audit(repo: Path, run_id: str, seeds: list[int]) -> dict[str, object]:
-    """Evaluate the baseline, the final incumbent and the winner of ``run_id`` on ``seeds``.
+def audit(
+    repo: Path, run_id: str, seeds: list[int], environ: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """Evaluate the baseline, the final incumbent and the winner of ``run_id`` on ``seeds``, in
+    ``environ`` (default: this process's; the evaluation's own scrubbing applies).
 
     Returns the ``RunRecord`` fields ``incumbent``, ``incumbent_audit`` and ``winner_audit`` (relative
     improvements of the objective mean over the baseline on ``seeds``, positive = better; None where
@@ -39,7 +43,7 @@ def audit(repo: Path, run_id: str, seeds: list[int]) -> dict[str, object]:
     best = incumbent(iterations, objective)
     winner = next((r for r in iterations if finished is not None and r.iteration == finished.winner), None)
     workspace = Workspace.open(repo, f"audit-{run_id}")
-    evaluator = Evaluator(config.evaluate, repo / STATE_DIR / "cache")
+    evaluator = Evaluator(config.evaluate, repo / STATE_DIR / "cache", environ=environ)
     policy = workspace.policy(config.edit)
     log_dir = repo / STATE_DIR / "runs" / run_id / "audit"
 

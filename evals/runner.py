@@ -151,7 +151,7 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
     repo = prepare_repo(target_dir(spec.target), run_dir / "repo", spec.search_seeds, spec.confirm_seeds,
                         spec.validate_seeds, agent_timeout_s=timeout)
     log = run_dir / "growthhacker.log"
-    env = {**environ, "NO_COLOR": "1", "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
+    env = {**target_environ(environ), "NO_COLOR": "1", "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as output:
@@ -171,8 +171,16 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
                        machine=machine(), process=process, exit_code=exit_code, error=error, wall_s=wall_s)
     record = read_outcome(record, repo)
     if spec.audit_seeds and record.run_id is not None and record.verdict_recorded:
-        record = record.model_copy(update=audit(repo, record.run_id, spec.audit_seeds))
+        record = record.model_copy(update=audit(repo, record.run_id, spec.audit_seeds, env))
     return record
+
+
+def target_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with this interpreter's bin directory first on PATH: in this benchmark the targets'
+    OPE libraries are installed in the bot's own environment, so their ``python`` is this one — for
+    the bot's runs and for the audit the benchmark makes itself."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}
 
 
 def read_outcome(record: RunRecord, repo: Path) -> RunRecord:

@@ -446,6 +446,20 @@ def test_timeouts_are_not_cached(tmp_path: Path, repo: Path, base_env: dict[str,
     assert counter.read_text().count("run") == 2
 
 
+def test_a_crash_on_a_missing_module_is_not_cached(
+    tmp_path: Path, repo: Path, base_env: dict[str, str]
+) -> None:
+    # The environment, not the tree, decides it: once the package is installed the seed must run again.
+    body = "import growthhacker_surely_missing_package\n"
+    evaluator = make_evaluator(tmp_path, base_env, eval_command(tmp_path, body))
+    evaluator.evaluate(repo, "tree-a", [0])
+
+    again = evaluator.evaluate(repo, "tree-a", [0]).seeds[0]
+
+    assert again.failure == "crash" and not again.cached
+    assert again.crash is not None and again.crash.exception == "ModuleNotFoundError"
+
+
 def test_two_workers_run_seeds_concurrently_and_keep_seed_order(
     tmp_path: Path, repo: Path, base_env: dict[str, str]
 ) -> None:
