@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +13,10 @@ from tests.helpers.repos import git_repo
 
 # tests/strangers/ holds whole repositories the init tests copy: data, never collected as tests.
 collect_ignore = ["strangers"]
+
+# The tests run like a user who activated this venv: the test targets' dependencies (obp, scope-rl)
+# are installed here, and the bot never puts its own interpreter on the evaluation's PATH.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
 @pytest.fixture

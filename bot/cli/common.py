@@ -41,10 +41,21 @@ def errors_to_exit_codes(func: F) -> F:
 
 
 def eval_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with this interpreter's bin directory first on PATH.
+    """The environment an evaluation starts from (before :func:`bot.process.scrub_env`): ``environ``.
 
-    The eval command says ``python``; it must mean the environment the bot runs in (where the
-    target's OPE libraries are installed), even when the venv is not activated.
+    The eval command's ``python`` is the caller's: the job's Python on GitHub (where the workflow's
+    install step put the target's dependencies), the user's activated environment locally. The bot's
+    own interpreter is deliberately not put on PATH: its packages (numpy, pydantic, anthropic, …)
+    would shadow the target's, and the evaluation would measure the bot's environment.
+    """
+    return dict(environ)
+
+
+def with_bot_interpreter(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with this interpreter's bin directory first on PATH: only for the bundled example.
+
+    The demo runs the example that ships with the bot, whose dependencies are the bot's own ``ope``
+    extra; every repository of the user's runs under :func:`eval_environ` instead.
     """
     bin_dir = str(Path(sys.executable).parent)
     return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}

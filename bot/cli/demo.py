@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from bot.cli.common import console, errors_to_exit_codes, existing_dir
+from bot.cli.common import console, errors_to_exit_codes, existing_dir, with_bot_interpreter
 from bot.cli.run import execute_run, show_summary
 from bot.demo import DEMO_MARKER, bundled_example, make_demo_repo
 
@@ -29,5 +30,6 @@ def demo(output: Path | None, force: bool, example: Path | None, iterations: int
     output = make_demo_repo(example or bundled_example(), output, force=force)
     console.print(f"demo repository: {output}")
     summary, run_dir = execute_run(output, config_path=None, iterations=iterations,
-                                   agent_name="heuristic", hints=[], resume=False, base_ref="HEAD")
+                                   agent_name="heuristic", hints=[], resume=False, base_ref="HEAD",
+                                   environ=with_bot_interpreter(os.environ))
     show_summary(summary, run_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,8 +74,11 @@ def execute_run(
     base_ref: str,
     agent_command: str | None = None,
     framework: Framework = "two_agent",
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[RunSummary, Path]:
     """Run (or resume) the inner loop on ``repo``; returns the summary and the run directory.
+
+    ``environ`` is what the evaluation starts from (default: :func:`eval_environ` of this process's).
 
     Raises:
         GrowthHackerError: the run could not start or go on (config, workspace, evaluation harness,
@@ -106,7 +109,8 @@ def execute_run(
     console.print(f"[dim]agent: {why}[/dim]")
     workspace = Workspace.open(repo, run_id, base_ref)
     run_dir = state / "runs" / run_id
-    evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_environ(os.environ))
+    eval_env = eval_environ(os.environ) if environ is None else environ
+    evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_env)
     loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=agent,
                 run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=_print_event)
     console.print(f"run [bold]{run_id}[/bold] on {repo} at {workspace.base[:8]} "

@@ -156,8 +156,8 @@ def detect(repo: Path, environ: Mapping[str, str], *, timeout_s: float = DEFAULT
            echo: Echo = lambda line: None) -> Detected:
     """Find the evaluation of ``repo``, run it once and propose the config (module docstring).
 
-    ``environ`` is the environment the evaluation would get before scrubbing (the CLI puts its own
-    interpreter first on PATH). Every finding goes to ``echo``, one line each.
+    ``environ`` is the environment the evaluation would get before scrubbing (the caller's PATH: the
+    bot's own interpreter is never put on it). Every finding goes to ``echo``, one line each.
 
     Returns:
         The :class:`Detected` values; its objective may be :class:`Ambiguous`.
