@@ -98,6 +98,7 @@ class Loop:
         hints: list[str] | None = None,
         on_event: EventSink | None = None,
         branch_prefix: str | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.config = config
         self.ws = workspace
@@ -109,6 +110,8 @@ class Loop:
         self.iterations = config.loop.iterations if iterations is None else iterations
         self.hints = hints or []
         self.emit: EventSink = on_event or (lambda event: None)
+        #: time.monotonic() after which no iteration starts (None: no limit).
+        self.deadline = deadline
         self.branch = f"{branch_prefix or config.github.branch_prefix}{run_id}"
         self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
@@ -168,6 +171,9 @@ class Loop:
         """Run the remaining iterations; returns why it stopped early, or None."""
         start = max(state.iterations, default=0) + 1
         for n in range(start, self.iterations + 1):
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.emit(LoopEvent("stopped", "time limit reached", n))
+                return "time limit reached"
             try:
                 record = self._iteration(state, n)
             except BudgetExceeded as exc:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot.github.events import MODES
+from bot.init.install import detect_install
 from bot.init.workflows import render_workflows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +28,69 @@ DOGFOOD = ROOT / ".github" / "workflows" / "growthhacker-dogfood.yml"
 PINNED_REF = "acme/growthhacker@" + "a" * 40
 
 
+#: A target declared by pyproject.toml only (dependencies, extras, obp 0.5 among them) with its own
+#: Python version.
+PYPROJECT_TARGET = {
+    "pyproject.toml": """\
+[project]
+name = "ope-study"
+version = "0.1"
+dependencies = ["numpy>=1.26", "obp==0.5.5"]
+[project.optional-dependencies]
+bench = ["scikit-learn>=1.3", "torch==2.13.0"]
+docs = ["sphinx"]
+""",
+    ".python-version": "3.11\n",
+}
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The workflows ``growthhacker init`` writes, with the action pinned to a commit."""
-    folder = tmp_path_factory.mktemp("written")
-    for name, text in render_workflows(PINNED_REF).items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return sorted(folder.glob("*.yml"))
+    """The workflows ``growthhacker init`` writes, with the action pinned to a commit, for the bundled
+    example (requirements.txt with obp 0.5.7) and for a pyproject-only target."""
+    example = ROOT / "examples" / "ope-target"
+    pyproject = tmp_path_factory.mktemp("pyproject-target")
+    for name, text in PYPROJECT_TARGET.items():
+        (pyproject / name).write_text(text, encoding="utf-8")
+    paths = ["ope_pipeline/**/*.py", "evaluate.py", ".growthhacker.yml"]
+    out = []
+    for label, target in (("example", example), ("pyproject", pyproject)):
+        folder = tmp_path_factory.mktemp(f"written-{label}")
+        for name, text in render_workflows(PINNED_REF, detect_install(target), paths).items():
+            (folder / name).write_text(text, encoding="utf-8")
+        out += sorted(folder.glob("*.yml"))
+    return out
+
+
+def install_script(path: Path, job: str) -> str:
+    steps = load(path)["jobs"][job]["steps"]
+    name = "Install the evaluation's dependencies"
+    return "".join(step["run"] for step in steps if step.get("name") == name)
+
+
+def test_the_obp_target_is_installed_in_two_steps_as_platform_md_verified(written: list[Path]) -> None:
+    example = next(p for p in written if "written-example" in str(p) and p.name.endswith("optimize.yml"))
+    script = install_script(example, "search").splitlines()
+
+    assert script[-1] == "python -m pip install --no-deps --ignore-requires-python obp==0.5.7"
+    assert 'python -m pip install -r "$RUNNER_TEMP/requirements-without-obp.txt"' in script
+    setup = next(s for s in load(example)["jobs"]["search"]["steps"] if "setup-python" in s.get("uses", ""))
+    assert setup["with"] == {"python-version": "3.11", "cache": "pip",
+                             "cache-dependency-path": "requirements.txt"}
+
+
+def test_a_pyproject_target_gets_its_dependencies_extras_and_python_version(written: list[Path]) -> None:
+    verify = next(p for p in written if "written-pyproject" in str(p) and p.name.endswith("verify.yml"))
+    script = install_script(verify, "measure").splitlines()
+
+    assert script[0] == "python -m pip install 'numpy>=1.26' 'scikit-learn>=1.3' torch==2.13.0"
+    assert "sphinx" not in "".join(script)  # documentation extras are not the evaluation's
+    assert "torch" not in "".join(script[1:])  # the target pins its own torch
+    assert script[-1] == "python -m pip install --no-deps --ignore-requires-python obp==0.5.5"
+    setup = next(s for s in load(verify)["jobs"]["measure"]["steps"] if "setup-python" in s.get("uses", ""))
+    assert setup["with"]["python-version-file"] == ".python-version"
+    assert triggers(load(verify))["pull_request"]["paths"] == [
+        "ope_pipeline/**/*.py", "evaluate.py", ".growthhacker.yml"]
 
 
 def tool(name: str) -> str:
@@ -112,7 +169,7 @@ def test_zizmor_finds_nothing_above_low_but_the_trigger_slash_commands_need(writ
     ]
     # issue_comment is the only event for PR comments; the workflow's header says why it is safe
     # here (no job that can write runs repository code), and users' own scans see it too.
-    assert serious == [("dangerous-triggers", "growthhacker-command.yml")]
+    assert serious == [("dangerous-triggers", "growthhacker-command.yml")] * 2  # the two targets' files
 
 
 def test_what_init_writes_suppresses_no_zizmor_finding(written: list[Path]) -> None:
@@ -180,7 +237,12 @@ def test_every_workflow_starts_with_least_privilege_and_a_concurrency_group(path
     workflow = load(path)
 
     assert workflow["permissions"] in ({}, {"contents": "read"})
-    assert "group" in workflow["concurrency"]
+    if "issue_comment" in triggers(workflow):
+        # Every comment triggers it and a group keeps one pending run: per job, never per workflow.
+        assert "concurrency" not in workflow
+        assert [name for name, job in workflow["jobs"].items() if "concurrency" in job] == ["undo", "search"]
+    else:
+        assert "group" in workflow["concurrency"]
     assert "pull_request_target" not in triggers(workflow)
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from bot.cli import cli
 from bot.config import load_config
 from bot.errors import ConfigError, EvaluationError
-from bot.init.workflows import ACTION_PLACEHOLDER, WORKFLOW_NAMES
+from bot.init.workflows import ACTION_PLACEHOLDER, WORKFLOW_NAMES, action_ref_from_direct_url
 from tests.helpers.repos import git_repo
 
 MakeRepo = Callable[..., Path]
@@ -51,8 +51,15 @@ OPE_REPO: Mapping[str, str] = {
 }
 
 
-def init(*args: str, input: str | None = None, env: Mapping[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, ["init", *args], input=input, env=env)
+#: The action the written workflows use (this test install is editable: nothing to derive it from).
+ACTION_REF = "acme/growthhacker@" + "c" * 40
+
+
+def init(*args: str, input: str | None = None, env: Mapping[str, str] | None = None,
+         action_ref: str | None = ACTION_REF) -> Result:
+    """``growthhacker init ARGS``, with ``--action-ref action_ref`` unless ARGS give one or it is None."""
+    extra = [] if action_ref is None or "--action-ref" in args else ["--action-ref", action_ref]
+    return CliRunner().invoke(cli, ["init", *args, *extra], input=input, env=env)
 
 
 def with_metrics(body: str) -> dict[str, str]:
@@ -268,12 +275,33 @@ def test_init_writes_the_three_workflows_with_the_chosen_action(make_repo: MakeR
         assert isinstance(yaml.safe_load(text), dict)
 
 
-def test_the_default_action_reference_is_the_published_action(make_repo: MakeRepo) -> None:
+def test_without_an_action_reference_init_asks_for_one_before_running_anything(make_repo: MakeRepo) -> None:
     repo = make_repo(OPE_REPO)
 
-    init(str(repo), "--yes")
+    result = init(str(repo), "--yes", action_ref=None)
 
-    assert f"uses: {ACTION_PLACEHOLDER}" in (repo / ".github/workflows/growthhacker-verify.yml").read_text()
+    assert result.exit_code == ConfigError.exit_code
+    assert "--action-ref owner/repo@<commit sha>" in result.output
+    assert not (repo / ".growthhacker.yml").exists() and not (repo / ".github").exists()
+
+
+def test_the_placeholder_of_the_templates_is_no_action_reference(make_repo: MakeRepo) -> None:
+    repo = make_repo(OPE_REPO)
+
+    result = init(str(repo), "--yes", "--action-ref", ACTION_PLACEHOLDER)
+
+    assert result.exit_code == ConfigError.exit_code and "not an action reference" in result.output
+
+
+def test_the_action_reference_is_derived_from_a_pip_install_of_a_github_commit() -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    git_install = {"url": "https://github.com/acme/growthhacker.git",
+                   "vcs_info": {"vcs": "git", "commit_id": commit, "requested_revision": "main"}}
+
+    assert action_ref_from_direct_url(git_install) == f"acme/growthhacker@{commit}"
+    editable = {"url": "file:///src/growthhacker", "dir_info": {"editable": True}}
+    assert action_ref_from_direct_url(editable) is None
+    assert action_ref_from_direct_url({**git_install, "url": "https://gitlab.com/acme/growthhacker"}) is None
 
 
 def test_init_refuses_to_overwrite_without_force_before_running_anything(make_repo: MakeRepo) -> None:

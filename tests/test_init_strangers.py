@@ -49,7 +49,8 @@ def test_the_estimator_modules_are_what_the_evaluation_imports_that_builds_estim
 
 def _init(repo: Path, stranger: Stranger) -> None:
     objective = ["--objective", stranger.objective] if stranger.ambiguous else []
-    result = CliRunner().invoke(cli, ["init", str(repo), "--yes", *objective])
+    action_ref = ["--action-ref", "acme/gh@" + "c" * 40]
+    result = CliRunner().invoke(cli, ["init", str(repo), "--yes", *action_ref, *objective])
     assert result.exit_code == 0, result.output
 
 

@@ -39,10 +39,14 @@ from bot.results import RunSummary
 @click.option("--write-pause", type=click.FloatRange(0), default=1.0, show_default=True,
               envvar="GROWTHHACKER_WRITE_PAUSE", show_envvar=True,
               help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
+@click.option("--time-limit", "time_limit_min", type=click.FloatRange(0, min_open=True), metavar="MINUTES",
+              envvar="GROWTHHACKER_TIME_LIMIT", show_envvar=True,
+              help="search: start no iteration after this many minutes, so the run selects, confirms "
+              "and hands its records on before the job's timeout-minutes.")
 @errors_to_exit_codes
 def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | None, iterations: int | None,
            agent_name: str | None, agent_command: str | None, bot_login: str | None,
-           write_pause: float) -> None:
+           write_pause: float, time_limit_min: float | None) -> None:
     """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and do this
     job's part of its work (--mode).
 
@@ -68,7 +72,8 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
     def run_loop(base_ref: str, hints: list[str]) -> tuple[RunSummary, Path]:
         summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
                                        agent_name=agent_name, hints=hints, resume=False,
-                                       base_ref=base_ref, agent_command=agent_command)
+                                       base_ref=base_ref, agent_command=agent_command,
+                                       time_limit_min=time_limit_min)
         show_summary(summary, run_dir)
         return summary, run_dir
 

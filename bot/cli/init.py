@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
-from bot.init import DEFAULT_ACTION_REF, init_repo
+from bot.init import init_repo
 from bot.init.objective import Goal
 
 
@@ -39,12 +39,13 @@ def _print(text: str) -> None:
               "whose name says error/loss/bias, else value/reward/accuracy; asked when ambiguous).")
 @click.option("-y", "--yes", is_flag=True, help="Never ask: fail if the objective is ambiguous.")
 @click.option("--dry-run", is_flag=True, help="Print the config that would be written; write nothing.")
-@click.option("--action-ref", default=DEFAULT_ACTION_REF, show_default=True,
-              help="The action the workflows use: owner/repo@tag, owner/repo@<commit sha> to pin it, "
-              "or ./path for a local copy.")
+@click.option("--action-ref", help="The action the workflows use: owner/repo@<commit sha> (pinned; a tag "
+              "works too) or ./path for a local copy. Default: the GitHub commit this GrowthHacker was "
+              "pip-installed from; required otherwise.")
 @click.option("--force", is_flag=True, help="Overwrite existing .growthhacker.yml and workflow files.")
 @errors_to_exit_codes
-def init(repo: Path, objective: str | None, yes: bool, dry_run: bool, action_ref: str, force: bool) -> None:
+def init(repo: Path, objective: str | None, yes: bool, dry_run: bool, action_ref: str | None,
+         force: bool) -> None:
     """Find REPO's evaluation by running it once; write .growthhacker.yml and the GitHub workflows.
 
     The evaluation is a script taking a seed (argparse, click or sys.argv; any name, any folder). It

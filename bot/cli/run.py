@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,10 +76,12 @@ def execute_run(
     agent_command: str | None = None,
     framework: Framework = "two_agent",
     environ: Mapping[str, str] | None = None,
+    time_limit_min: float | None = None,
 ) -> tuple[RunSummary, Path]:
     """Run (or resume) the inner loop on ``repo``; returns the summary and the run directory.
 
     ``environ`` is what the evaluation starts from (default: :func:`eval_environ` of this process's).
+    ``time_limit_min``: no iteration starts after that many minutes from now (selection still runs).
 
     Raises:
         GrowthHackerError: the run could not start or go on (config, workspace, evaluation harness,
@@ -109,10 +112,12 @@ def execute_run(
     console.print(f"[dim]agent: {why}[/dim]")
     workspace = Workspace.open(repo, run_id, base_ref)
     run_dir = state / "runs" / run_id
+    deadline = None if time_limit_min is None else time.monotonic() + 60.0 * time_limit_min
     eval_env = eval_environ(os.environ) if environ is None else environ
     evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_env)
     loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=agent,
-                run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=_print_event)
+                run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=_print_event,
+                deadline=deadline)
     console.print(f"run [bold]{run_id}[/bold] on {repo} at {workspace.base[:8]} "
                   f"({loop.iterations} iterations, agent {agent.name})")
     try:
@@ -170,10 +175,12 @@ def show_summary(summary: RunSummary, run_dir: Path) -> None:
 @click.option("--hint", "hints", multiple=True, help="A hint for the Analyzer (repeatable).")
 @click.option("--resume", is_flag=True, help="Continue the most recent unfinished run from the journal.")
 @click.option("--base", "base_ref", default="HEAD", show_default=True, help="Commit to optimise from.")
+@click.option("--time-limit", "time_limit_min", type=click.FloatRange(0, min_open=True), metavar="MINUTES",
+              help="Start no iteration after this many minutes; the best so far is still selected.")
 @errors_to_exit_codes
 def run(repo: Path, config_path: Path | None, iterations: int | None, agent_name: str | None,
         agent_command: str | None, framework: Framework, hints: tuple[str, ...], resume: bool,
-        base_ref: str) -> None:
+        base_ref: str, time_limit_min: float | None) -> None:
     """Optimise the OPE code of REPO: baseline, N iterations, post-hoc selection.
 
     The winner (if any candidate beats the baseline on the search seeds, keeps every guardrail and
@@ -182,7 +189,8 @@ def run(repo: Path, config_path: Path | None, iterations: int | None, agent_name
     """
     summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
                                    agent_name=agent_name, hints=list(hints), resume=resume,
-                                   base_ref=base_ref, agent_command=agent_command, framework=framework)
+                                   base_ref=base_ref, agent_command=agent_command, framework=framework,
+                                   time_limit_min=time_limit_min)
     show_summary(summary, run_dir)
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from bot.config import CONFIG_FILE, parse_config
 from bot.errors import ConfigError
 from bot.init.detect import DEFAULT_TIMEOUT_S, Detected, Echo, detect, render_config
+from bot.init.install import Install, detect_install
 from bot.init.objective import (
     Ambiguous,
     Goal,
@@ -24,10 +25,10 @@ from bot.init.objective import (
     guardrails,
     objective_from_option,
 )
-from bot.init.workflows import DEFAULT_ACTION_REF, WORKFLOWS_DIR, render_workflows
+from bot.init.workflows import WORKFLOW_NAMES, WORKFLOWS_DIR, check_action_ref, render_workflows
 
-__all__ = ["DEFAULT_ACTION_REF", "Asker", "Detected", "InitResult", "detect", "init_repo", "render_config",
-           "render_workflows"]
+__all__ = ["Asker", "Detected", "InitResult", "Install", "detect", "detect_install", "init_repo",
+           "render_config", "render_workflows"]
 
 
 class Asker(Protocol):
@@ -87,7 +88,7 @@ def init_repo(
     objective: str | None = None,
     asker: Asker | None = None,
     dry_run: bool = False,
-    action_ref: str = DEFAULT_ACTION_REF,
+    action_ref: str | None = None,
     force: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     echo: Echo = lambda line: None,
@@ -96,7 +97,9 @@ def init_repo(
     ``.growthhacker.yml`` and the three workflows (nothing on a ``dry_run``).
 
     ``objective`` is ``--objective NAME[:min|max]``; ``asker`` settles what is ambiguous (None:
-    ambiguity is an error); findings go to ``echo``, one line each.
+    ambiguity is an error); findings go to ``echo``, one line each. ``action_ref`` is the action the
+    workflows use (None: the one this installation came from, see
+    :func:`bot.init.workflows.check_action_ref`; not needed on a dry run).
 
     Returns:
         The :class:`InitResult`.
@@ -104,12 +107,13 @@ def init_repo(
     Raises:
         ConfigError: a file exists and ``force`` is not set (checked before anything runs), nothing
             takes a seed or builds estimators, the objective is ambiguous with no ``objective`` and no
-            ``asker``, the generated config does not validate, or ``action_ref`` is malformed.
+            ``asker``, the generated config does not validate, or ``action_ref`` is malformed or
+            missing and not derivable.
         EvaluationError: the evaluation failed or wrote no metrics.
         OSError: a file cannot be written.
     """
-    files = {Path(WORKFLOWS_DIR) / name: text for name, text in render_workflows(action_ref).items()}
-    targets = [Path(CONFIG_FILE), *files]
+    ref = None if dry_run else check_action_ref(action_ref)  # before anything runs
+    targets = [Path(CONFIG_FILE), *(Path(WORKFLOWS_DIR) / name for name in WORKFLOW_NAMES)]
     existing = [str(path) for path in targets if (repo / path).exists()]
     if existing and not force and not dry_run:
         raise ConfigError(f"{', '.join(existing)} already exist in {repo}: pass --force to overwrite them")
@@ -124,8 +128,15 @@ def init_repo(
         echo(f"check: {note}")
     config_text = render_config(found, chosen, guards)
     parse_config(config_text, source=f"{CONFIG_FILE} (generated)")
+    install = detect_install(repo)
+    for note in install.notes:
+        echo(f"workflows: {note}")
     written: list[Path] = []
-    if not dry_run:
+    if ref is not None:
+        # verify runs when a pull request touches what can change the evaluation's numbers.
+        paths = [*found.editable, *found.protected, CONFIG_FILE]
+        files = {Path(WORKFLOWS_DIR) / name: text
+                 for name, text in render_workflows(ref, install, paths).items()}
         for path, text in {Path(CONFIG_FILE): config_text, **files}.items():
             target = repo / path
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,11 +25,13 @@ import yaml
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
+from bot.config import CONFIG_FILE, load_config
 from bot.errors import GitHubError
 from bot.github.client import RetryPolicy, connect
 from bot.github.git_remote import RemoteGit
 from bot.github.journal_branch import JOURNAL_BRANCH
 from bot.github.publish import Publisher
+from bot.init.install import detect_install
 from bot.init.workflows import render_workflows
 from bot.workspace import BOT_IDENTITY
 from tests.helpers.fake_github.server import FakeGitHub
@@ -262,5 +264,8 @@ def action_world(root: Path, files: Mapping[str, str] | None = None) -> Iterator
                      seconds_between_requests=0)
         runner = Runner(fake, bare, REPOSITORY, root / "runner", ACTION_REF,
                         runner_env={"GROWTHHACKER_WRITE_PAUSE": "0"})
+        # What `growthhacker init` writes for this repository: its install step, verify's paths.
+        config = load_config(seed)
+        paths = [*config.edit.paths, *config.edit.protected, CONFIG_FILE]
         yield ActionWorld(root, fake, bare, agent_dir, Publisher(gh, REPOSITORY), runner,
-                          render_workflows(ACTION_REF))
+                          render_workflows(ACTION_REF, detect_install(seed), paths))
