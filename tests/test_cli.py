@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,19 @@ def test_report_refuses_a_run_id_that_would_leave_the_runs_directory(make_repo) 
     assert result.exit_code == 3
     assert "cannot name a directory" in result.output
     assert (repo / "outside" / "pr.md").read_text() == "mine\n"
+
+
+def test_no_iteration_starts_after_the_time_limit(make_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(toy_files())
+
+    # 0.0001 minutes is over before the baseline's eight evaluations are.
+    result = CliRunner().invoke(
+        cli, ["run", str(repo), "--iterations", "3", "--agent", "heuristic", "--time-limit", "0.0001"],
+        env={"ANTHROPIC_API_KEY": None, "ANTHROPIC_BASE_URL": None},
+    )
+
+    assert result.exit_code == 0, result.output
+    journal = repo / ".growthhacker" / "journal.jsonl"
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [r["kind"] for r in records] == ["run_started", "baseline", "run_finished"]
+    assert records[-1]["stopped_early"] == "time limit reached"
