@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
+from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir, sigterm_interrupts
 from bot.cli.run import AGENTS, execute_run, show_summary
 from bot.config import CONFIG_FILE
 from bot.github.events import MODES
@@ -77,5 +77,6 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
         show_summary(summary, run_dir)
         return summary, run_dir
 
-    result = perform(prepared, run_loop)
+    with sigterm_interrupts():  # a cancelled or timed-out job still hands on or pushes its records
+        result = perform(prepared, run_loop)
     console.print(", ".join(f"{name}={value or '—'}" for name, value in result.items()))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -59,6 +63,29 @@ def with_bot_interpreter(environ: Mapping[str, str]) -> dict[str, str]:
     """
     bin_dir = str(Path(sys.executable).parent)
     return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`KeyboardInterrupt` as Ctrl-C does (then restored).
+
+    GitHub's runner stops a cancelled or timed-out job with SIGINT, then SIGTERM; both now unwind
+    through the clean-shutdown path (``finally`` blocks, the children's process groups killed, the
+    records of finished iterations handed on) instead of ending the process where it stands.
+    Outside the main thread (where signals cannot be handled) it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def existing_dir() -> click.Path:

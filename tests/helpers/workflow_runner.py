@@ -15,6 +15,10 @@ jobs in ``needs`` order, each as GitHub does:
   test's environment), its ``id: run`` step runs the real CLI in-process (``CliRunner``) with exactly
   the environment the step declares, and ``actions/upload-artifact`` / ``download-artifact`` pass
   directories between jobs;
+- cancelling a run (``Runner.cancel_when``): the action's step then runs as a real ``growthhacker
+  action`` process, which gets SIGTERM (as the runner stops a cancelled job) once the predicate holds;
+  the job ends ``cancelled`` (only its ``always()`` / ``cancelled()`` steps run after that), and only
+  ``always()`` / ``cancelled()`` jobs start after it;
 - ``run:`` steps of the workflow (the target's install) are not executed (no network), only noted.
 """
 
@@ -23,7 +27,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ACTION_YML = ROOT / "action.yml"
 #: The one command the action's ``id: run`` step runs (every option comes from the step's ``env:``).
 RUN_SCRIPT = '"$RUNNER_TEMP/growthhacker-venv/bin/growthhacker" action'
+#: The bot as installed in the test's environment (for the steps run as real processes).
+BOT = Path(sys.executable).parent / "growthhacker"
 
 
 def load_yaml(text: str) -> dict[str, Any]:
@@ -93,16 +102,21 @@ class JobRun:
     #: The modes the action ran with in this job.
     modes: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    #: The bot's output and exit code when it ran as a real process (``Runner.cancel_when``).
+    process_output: str = ""
+    process_exit: int | None = None
+    #: The run was cancelled while this job ran (its process got SIGTERM).
+    cancelled: bool = False
 
     @property
     def output(self) -> str:
         """What the bot printed ("" if it did not run)."""
-        return self.cli.output if self.cli is not None else ""
+        return self.cli.output if self.cli is not None else self.process_output
 
     @property
     def exit_code(self) -> int | None:
         """The bot's exit code (None if it did not run)."""
-        return self.cli.exit_code if self.cli is not None else None
+        return self.cli.exit_code if self.cli is not None else self.process_exit
 
     def error(self) -> str:
         """The traceback of an unexpected exception in the bot, and the runner's notes ("" if none)."""
@@ -170,6 +184,9 @@ class Runner:
     #: Called after each job that ran with the job and the run's artifacts directory: what code that
     #: ran in the job could have done with its token, or to the artifact it uploaded.
     after_job: Callable[[JobRun, Path], None] | None = None
+    #: Set: the action's step runs as a real process, polled with (job name); once it answers True
+    #: the run is cancelled (the process gets SIGTERM, as the runner sends it to a cancelled job).
+    cancel_when: Callable[[str], bool] | None = None
     runs: int = 0
 
 
@@ -184,6 +201,8 @@ class _Context:
     run_dir: Path
     fork: bool
     attempt: int = 1
+    #: The run was cancelled: ``cancelled()`` is true for every job and step after it.
+    cancelled: bool = False
 
     def github(self, job: str, token: str, workspace: Path) -> dict[str, Any]:
         fake = self.runner.fake
@@ -274,8 +293,9 @@ def _event_context(runner: Runner, event_name: str, payload: dict[str, Any], run
 def _run_job(context: _Context, workflow: Mapping[str, Any], name: str, job: Mapping[str, Any],
              done: Mapping[str, JobRun], folder: str | None = None) -> JobRun:
     needs = {n: {"result": done[n].result, "outputs": done[n].outputs} for n in _needs(job)}
-    status = Status(success=all(n["result"] == "success" for n in needs.values()),
-                    failure=any(n["result"] == "failure" for n in needs.values()))
+    status = Status(success=all(n["result"] == "success" for n in needs.values()) and not context.cancelled,
+                    failure=any(n["result"] == "failure" for n in needs.values()),
+                    cancelled=context.cancelled)
     home = context.run_dir / (folder or name)
     workspace, temp = home / "workspace", home / "temp"
     workspace.mkdir(parents=True)
@@ -295,13 +315,17 @@ def _run_job(context: _Context, workflow: Mapping[str, Any], name: str, job: Map
     env = _job_env(context, name, workspace, temp)
     steps_ok = True
     for index, step in enumerate(job.get("steps", [])):
-        if not condition(step.get("if"), contexts, Status(success=steps_ok, failure=not steps_ok)):
+        # A job that starts after the cancellation (``if: always()``) runs its steps as usual; in
+        # the job that was running, only ``always()`` / ``cancelled()`` steps run after it.
+        cancelled = run.cancelled
+        if not condition(step.get("if"), contexts, Status(success=steps_ok and not cancelled,
+                                                          failure=not steps_ok, cancelled=cancelled)):
             continue
         ok, outputs = _run_step(context, run, step, contexts, env, home / f"step-{index}")
         if "id" in step:
             contexts["steps"][step["id"]] = {"outputs": outputs, "outcome": "success" if ok else "failure"}
         steps_ok = steps_ok and (ok or bool(step.get("continue-on-error")))
-    run.result = "success" if steps_ok else "failure"
+    run.result = "cancelled" if run.cancelled else "success" if steps_ok else "failure"
     run.outputs = {k: to_string(render(v, contexts)) for k, v in (job.get("outputs") or {}).items()}
     return run
 
@@ -375,7 +399,9 @@ def _run_action(context: _Context, run: JobRun, with_: Mapping[str, Any], contex
     inner: dict[str, Any] = {**contexts, "inputs": inputs, "steps": {}}
     ok = True
     for index, step in enumerate(action["runs"]["steps"]):
-        if not condition(step.get("if"), inner, Status(success=ok, failure=not ok)):
+        cancelled = run.cancelled
+        if not condition(step.get("if"), inner, Status(success=ok and not cancelled, failure=not ok,
+                                                       cancelled=cancelled)):
             continue
         step_ok, outputs = _action_step(context, run, step, inner, env, home / f"action-{index}")
         if "id" in step:
@@ -408,14 +434,42 @@ def _action_step(context: _Context, run: JobRun, step: Mapping[str, Any], inner:
                                                                     inner))
     if str(step.get("run", "")).strip() != RUN_SCRIPT:
         raise ValueError(f"the action's run step is not {RUN_SCRIPT!r}: teach the fake runner what it does")
-    here = Path.cwd()
-    os.chdir(workdir)  # the step's working-directory; the CLI takes every option from the environment
-    try:
-        run.cli = CliRunner().invoke(cli, ["action"], env=full)
-    finally:
-        os.chdir(here)
+    if context.runner.cancel_when is not None:
+        exit_code = _run_process(context, run, workdir, full, context.runner.cancel_when)
+    else:
+        here = Path.cwd()
+        os.chdir(workdir)  # the step's working-directory; the CLI takes every option from the environment
+        try:
+            run.cli = CliRunner().invoke(cli, ["action"], env=full)
+        finally:
+            os.chdir(here)
+        exit_code = run.cli.exit_code
     run.summary += summary.read_text(encoding="utf-8") if summary.exists() else ""
-    return run.cli.exit_code == 0, read_outputs(output)
+    return exit_code == 0, read_outputs(output)
+
+
+def _run_process(context: _Context, run: JobRun, workdir: Path, env: Mapping[str, str],
+                 cancel_when: Callable[[str], bool]) -> int:
+    """``growthhacker action`` as a real process; SIGTERM once ``cancel_when(job)`` holds (the run is
+    then cancelled). Returns its exit code."""
+    log = workdir.parent / f"{run.name}-action.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(BOT), "action"], cwd=workdir, env={**os.environ, **env}, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            while proc.poll() is None:
+                if not context.cancelled and cancel_when(run.name):
+                    context.cancelled = run.cancelled = True
+                    run.log.append("the run is cancelled: SIGTERM to the action's process")
+                    proc.send_signal(signal.SIGTERM)
+                time.sleep(0.05)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    run.process_output = log.read_text(encoding="utf-8", errors="replace")
+    run.process_exit = proc.returncode
+    return proc.returncode
 
 
 def _upload(run: JobRun, artifacts: Path, with_: Mapping[str, str], workspace: Path) -> bool:

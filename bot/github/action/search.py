@@ -11,8 +11,8 @@ memory, but nothing is pushed or posted. What the publish job needs is written i
 ``report.md``      the run's report; ``plot.png`` its plot; ``pr.md`` the pull-request text
 =================  ==================================================================================
 
-The artifact is written also when the loop fails (its records are the memory of what was tried);
-the failure is then re-raised and the job fails.
+The artifact is written also when the loop fails or is interrupted (a cancelled or timed-out job:
+its records are the memory of what was tried); the failure is then re-raised and the job fails.
 """
 
 from __future__ import annotations
@@ -60,9 +60,13 @@ def search(
     before = set(journal.lines())
     try:
         summary, run_dir = run_loop(base, hints)
-    except GrowthHackerError as exc:
+    except (GrowthHackerError, KeyboardInterrupt) as exc:
+        # KeyboardInterrupt: the job was cancelled or timed out (SIGINT, or SIGTERM made one by the
+        # CLI); the records of the iterations that finished still go to publish.
+        why = (f"interrupted ({exc or 'SIGINT'}): the job was cancelled or timed out; the finished "
+               "iterations are recorded" if isinstance(exc, KeyboardInterrupt) else str(exc))
         added = [line for line in journal.lines() if line not in before]
-        manifest = _manifest(session, kind, base, pr_number, added, "failed", session.scrub(str(exc)))
+        manifest = _manifest(session, kind, base, pr_number, added, "failed", session.scrub(why))
         write_artifact(session.artifact, manifest, {JOURNAL: _text(added)})
         raise
     added = [line for line in journal.lines() if line not in before]

@@ -208,8 +208,8 @@ class JournalSync:
 def journal_synced(session: Session) -> Iterator[JournalSync]:
     """Fetch the journal branch into the local journal, yield it, then merge and push it back.
 
-    The push also happens when the work fails (its records are the memory of what was tried); a
-    failure to push then is reported on stderr and the work's own error propagates.
+    The push also happens when the work fails or is interrupted (its records are the memory of what
+    was tried); a failure to push then is reported on stderr and the work's own error propagates.
 
     Raises:
         GitHubError: the journal branch cannot be read, or (after successful work) written.
@@ -222,7 +222,7 @@ def journal_synced(session: Session) -> Iterator[JournalSync]:
     sync = JournalSync(journal, branch, fetched, message)
     try:
         yield sync
-    except Exception:
+    except BaseException:  # KeyboardInterrupt too: a cancelled or timed-out job still pushes
         try:
             sync.publish("journal: records of a failed run")
         except Exception as exc:  # keep the work's own error; this one is secondary
