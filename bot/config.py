@@ -209,6 +209,9 @@ class GitHubConfig(_Model):
     branch_prefix: str = "growthhacker/"
     labels: list[str] = Field(default_factory=lambda: ["growthhacker"])
     allowed_commenters: Permission = "write"
+    #: Open bot PRs into ``base`` at most: a run with a winner past it updates the newest open one
+    #: that only the bot pushed to (and that holds the run's base), else pushes nothing and says why.
+    max_open_prs: int = Field(1, ge=1)
 
 
 class Config(_Model):

@@ -147,31 +147,31 @@ class Publisher:
             GitHubError: the PR does not exist, or the API failed.
         """
         with github_errors(f"reading pull request #{number} of {self.repository}"):
-            pull = self.repo.get_pull(number)
-            head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
-            return PullInfo(
-                number=pull.number,
-                state=pull.state,
-                merged=bool(pull.merged),
-                title=pull.title or "",
-                body=pull.body or "",
-                author=pull.user.login if pull.user is not None else "",
-                head_ref=pull.head.ref,
-                head_sha=pull.head.sha,
-                head_repo=head_repo,
-                base_ref=pull.base.ref,
-                base_repo=pull.base.repo.full_name,
-                labels=tuple(label.name for label in pull.labels),
-            )
+            return _info(self.repo.get_pull(number))
 
-    def edit_pull_body(self, number: int, body: str) -> None:
-        """Replace the description of PR ``number`` with ``body`` (cut to GitHub's limit).
+    def open_pulls(self, base: str) -> list[PullInfo]:
+        """The open pull requests into ``base``, oldest first.
+
+        Raises:
+            GitHubError: the API failed.
+        """
+        with github_errors(f"listing the open pull requests into {base} of {self.repository}"):
+            pulls = [_info(pull) for pull in self.repo.get_pulls(state="open", base=base)]
+        return sorted(pulls, key=lambda pull: pull.number)
+
+    def edit_pull_body(self, number: int, body: str, title: str | None = None) -> None:
+        """Replace the description of PR ``number`` with ``body`` (cut to GitHub's limit), and its
+        title with ``title`` if given.
 
         Raises:
             GitHubError: the PR does not exist, or the API failed.
         """
         with github_errors(f"updating the description of pull request #{number}"):
-            self.repo.get_pull(number).edit(body=truncate_body(body))
+            pull = self.repo.get_pull(number)
+            if title is None:
+                pull.edit(body=truncate_body(body))
+            else:
+                pull.edit(title=title, body=truncate_body(body))
 
     def branch_head(self, branch: str) -> str:
         """The commit sha ``branch`` points to on GitHub.
@@ -348,3 +348,21 @@ class Publisher:
                 target_url=details_url or NotSet,
             )
             return "status"
+
+
+def _info(pull: PullRequest) -> PullInfo:
+    head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
+    return PullInfo(
+        number=pull.number,
+        state=pull.state,
+        merged=bool(pull.merged),
+        title=pull.title or "",
+        body=pull.body or "",
+        author=pull.user.login if pull.user is not None else "",
+        head_ref=pull.head.ref,
+        head_sha=pull.head.sha,
+        head_repo=head_repo,
+        base_ref=pull.base.ref,
+        base_repo=pull.base.repo.full_name,
+        labels=tuple(label.name for label in pull.labels),
+    )

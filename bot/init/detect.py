@@ -229,4 +229,5 @@ github:
   branch_prefix: growthhacker/
   labels: [growthhacker]
   allowed_commenters: write  # repository permission needed for /growthhacker commands
+  max_open_prs: 1  # a run past it updates the open bot PR (if only the bot pushed to it)
 """

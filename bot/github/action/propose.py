@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.errors import ArtifactError, GrowthHackerError, PatchError
 from bot.git import git
 from bot.github.action.command import accepted_command
+from bot.github.action.open_prs import Slot, find_slot, update_commit
 from bot.github.action.proposal import Proposal, check_winner, read_proposal
 from bot.github.action.session import Outputs, Session, is_ancestor, journal_synced, outputs, plot_url
 from bot.github.events import IssueCommentEvent
@@ -85,38 +86,46 @@ def publish_optimize(session: Session) -> Outputs:
         raise ArtifactError(f"the artifact's base {base[:12]} is not a commit of {base_branch}: refused")
     summary = proposal.summary
     trusted = base_config(session, base) if proposal.proposed else None
-    head, gain = None, 0.0
+    head, gain, slot = None, 0.0, Slot()
     if trusted is not None and summary is not None:
         gain = check_winner(proposal, trusted)
         head = commit_proposal(session, proposal, trusted, gain, f"{prefix}{summary.run_id}")
+        slot = find_slot(session, base_branch, tip, base)
     # Every check passed: from here on the job writes.
     with journal_synced(session) as sync:
         sync.journal.merge(proposal.lines)
-        if head is not None and summary is not None and proposal.plot is not None:
+        if head is not None and summary is not None and proposal.plot is not None and slot.blocked is None:
             sync.attach(plot_path(summary.run_id), proposal.plot)
-    if head is None or trusted is None or summary is None:
-        why = proposal.manifest.reason or "no candidate"
+    if head is None or trusted is None or summary is None or slot.blocked is not None:
+        why = slot.blocked or proposal.manifest.reason or "no candidate"
         note = f"Nothing to publish: {md_escape(why)}" if summary is None else render_markdown(summary,
                                                                                                plot_name=None)
+        if slot.blocked is not None:
+            note = f"> [!NOTE]\n> {md_escape(slot.blocked)}.\n\n{note}"
         append_step_summary(context.step_summary, f"Recorded in the journal branch.\n\n{note}")
         print(f"nothing to propose ({why}); the run's records are on the journal branch")
         return outputs()
     best = summary.best
     assert best is not None and best.confirm is not None and summary.baseline_confirm is not None
-    branch = f"{prefix}{summary.run_id}"
     plot = plot_url(session, summary.run_id) if proposal.plot is not None else None
-    pushed = session.remote.push_branch(branch, source=head)
-    pull = session.publisher.ensure_pull_request(
-        head=branch, base=base_branch, title=pr_title(summary),
-        body=pr_body(summary, run_url=context.run_url, plot_url=plot), labels=list(config.github.labels),
-    )
+    body = pr_body(summary, run_url=context.run_url, plot_url=plot)
+    if slot.pull is not None and slot.head is not None:  # github.max_open_prs reached: update that PR
+        update = update_commit(session, head, slot.head)
+        pushed = session.remote.push_branch(slot.pull.head_ref, source=update)
+        session.publisher.edit_pull_body(slot.pull.number, body, title=pr_title(summary))
+        number, url, verb = slot.pull.number, slot.pull.head_ref, "updated (github.max_open_prs reached)"
+    else:
+        branch = f"{prefix}{summary.run_id}"
+        pushed = session.remote.push_branch(branch, source=head)
+        pull = session.publisher.ensure_pull_request(head=branch, base=base_branch, title=pr_title(summary),
+                                                     body=body, labels=list(config.github.labels))
+        number, url, verb = pull.number, pull.url, "opened" if pull.created else "updated"
     comment = run_comment(summary, run_url=context.run_url, plot_url=plot)
-    session.publisher.upsert_sticky_comment(pull.number, comment)
+    session.publisher.upsert_sticky_comment(number, comment)
     check = check_report(summary.baseline_confirm, best.confirm, trusted)
     session.publisher.publish_check(pushed, check, details_url=context.run_url)
-    verb = "opened" if pull.created else "updated"
-    append_step_summary(context.step_summary, f"Pull request {verb}: {pull.url}")
-    return outputs(pull.number, best.confirm.mean(trusted.evaluate.objective.metric), gain)
+    append_step_summary(context.step_summary, f"Pull request {verb}: #{number} {url}")
+    return outputs(number, best.confirm.mean(trusted.evaluate.objective.metric), gain)
 
 
 def publish_iterate(session: Session, event: IssueCommentEvent) -> Outputs:
