@@ -93,7 +93,8 @@ def test_a_pull_request_gets_the_sticky_comment_and_a_check_run(tmp_path: Path) 
         assert run.ok, run.output
         stickies = world.verify_comments(number)
         assert len(stickies) == 1 and f"GrowthHacker verification · `{head[:7]}`" in stickies[0]
-        assert [(c["head_sha"], c["conclusion"]) for c in world.fake.check_runs] == [(head, "success")]
+        assert [(c["name"], c["head_sha"], c["conclusion"]) for c in world.fake.check_runs] == [
+            ("GrowthHacker verify", head, "success")]
         assert float(run.outputs["improvement"]) > 0.3 and run.outputs["pr-number"] == str(number)
         assert "| err ↓ |" in run.summary
         assert world.fake.violations == []
@@ -200,3 +201,20 @@ def test_a_report_refuses_an_artifact_that_is_not_about_this_pull_request(tmp_pa
         assert run["measure"].result == "success" and run["report"].result == "failure"
         assert "not this event's" in run["report"].output and "refused" in run["report"].output
         assert world.verify_comments(number) == [] and world.fake.check_runs == []
+
+
+def test_verify_on_a_bot_pr_adds_its_own_check_and_no_second_comment(tmp_path: Path) -> None:
+    # With an App token, the PR the optimize run opens triggers verify too.
+    with action_world(tmp_path) as world:
+        dispatch = world.dispatch()
+        assert dispatch.ok, dispatch.output
+        sticky = world.stickies(1)
+
+        run = world.pull_request(1)
+
+        assert run.ok, run.output
+        assert world.stickies(1) == sticky and world.verify_comments(1) == []
+        head = world.fake.pull(1)["head"]["sha"]
+        assert sorted((c["name"], c["head_sha"]) for c in world.fake.check_runs) == [
+            ("GrowthHacker", head), ("GrowthHacker verify", head)]
+        assert "| err ↓ |" in run.summary  # the deltas are still in the job summary

@@ -155,6 +155,8 @@ def test_expressions_evaluate_as_on_github() -> None:
                     contexts) == "abc"
     assert evaluate("inputs.iterations || '2'", contexts) == "2"
     assert render("run ${{ needs.receive.outputs.work }} now", contexts) == "run iterate now"
+    two = "${{ github.event.action }}/x-${{ needs.receive.outputs.work }}"
+    assert render(two, contexts) == "closed/x-iterate"
     assert evaluate("github.event.missing.deeper", contexts) is None
     failed = Status(success=False, failure=True)
     assert condition("needs.receive.outputs.work == 'iterate'", contexts, failed) is False

@@ -273,3 +273,14 @@ def test_the_job_summary_is_appended(tmp_path: Path) -> None:
     append_step_summary(summary, "| metric | base |")
 
     assert summary.read_text() == "# earlier step\n| metric | base |\n"
+
+
+def test_a_pull_requests_comments_are_listed_100_a_page(world: World) -> None:
+    number = open_pr(world)
+    for i in range(120):
+        world.fake.add_comment(number, f"comment {i}", login="alice")
+
+    comments = world.publisher.list_comments(number)
+
+    assert [c.body for c in comments] == [f"comment {i}" for i in range(120)]
+    assert world.fake.count("GET", rf"/issues/{number}/comments") == 2  # not 4 pages of 30

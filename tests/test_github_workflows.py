@@ -293,7 +293,9 @@ def test_a_read_only_job_hands_one_artifact_to_the_writing_job_after_it() -> Non
     download = next(s for s in steps if str(s.get("uses", "")).startswith("actions/download-artifact@"))
     bot = next(s for s in steps if s.get("id") == "run")
 
-    assert upload["with"]["name"] == download["with"]["name"]
+    # one name per use of the action (an input), so two uses in a run never overwrite each other
+    assert upload["with"]["name"] == download["with"]["name"] == "${{ inputs.artifact-name }}"
+    assert upload["with"]["path"].endswith("-${{ inputs.artifact-name }}")
     assert upload["with"]["path"] == download["with"]["path"] == bot["env"]["GROWTHHACKER_ARTIFACT"]
     # written by the modes that run repository code (also when they fail), read by the ones that write
     assert upload["if"] == "always() && (inputs.mode == 'measure' || inputs.mode == 'search')"

@@ -166,6 +166,8 @@ def connect(
         seconds_between_writes=seconds_between_writes,
         seconds_between_requests=seconds_between_requests,
         timeout=int(timeout_s),
+        # 100 a page (GitHub's most, PyGithub asks 30): a busy PR's comments in one request, not four.
+        per_page=100,
         lazy=True,
     )
 

@@ -23,7 +23,7 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
 )
 STATUS_FUNCTIONS = ("success", "failure", "cancelled", "always")
-_TEMPLATE = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_TEMPLATE = re.compile(r"\$\{\{((?:(?!\}\}).)*)\}\}", re.DOTALL)  # one expression, never across a "}}"
 
 
 class ExpressionError(ValueError):

@@ -37,6 +37,9 @@ RESULTS = "results.json"
 #: Per-seed metrics and short reasons: far below this even with hundreds of seeds.
 RESULTS_LIMIT = 4_000_000
 
+#: The name of verify's check run: distinct from the optimize run's "GrowthHacker" on the same head.
+VERIFY_CHECK = "GrowthHacker verify"
+
 
 class Measured(BaseModel):
     """The evaluation of a PR's base and head, as ``measure`` hands it to ``report``."""
@@ -130,8 +133,9 @@ def read_measured(artifact: Path, event: PullRequestEvent) -> tuple[Manifest, Me
 
 
 def report(session: Session, event: PullRequestEvent, artifact: Path) -> Outputs:
-    """Post what ``measure`` found: the verify comment and a check run on the head, rendered with the
-    base's config; the job summary always gets the comment.
+    """Post what ``measure`` found: the verify comment (not on a bot PR, whose sticky comment has the
+    run's deltas) and a check run :data:`VERIFY_CHECK` on the head, rendered with the base's config;
+    the job summary always gets the comment.
 
     Nothing is written back to a fork's PR; a 403 (a token that may not write) leaves the result in
     the job summary and is not an error. Returns the step outputs.
@@ -160,8 +164,12 @@ def report(session: Session, event: PullRequestEvent, artifact: Path) -> Outputs
         print(f"pull request #{event.number} comes from a fork: results are in the job summary only")
     else:
         try:
-            session.publisher.upsert_sticky_comment(event.number, body, VERIFY_MARKER)
-            session.publisher.publish_check(event.head_sha, check, details_url=context.run_url)
+            # A bot PR's sticky comment already has the run's held-out deltas (a PR opened with an App
+            # token triggers verify too): no second comment, and a check of verify's own name.
+            if not event.head_ref.startswith(config.github.branch_prefix):
+                session.publisher.upsert_sticky_comment(event.number, body, VERIFY_MARKER)
+            session.publisher.publish_check(event.head_sha, check, name=VERIFY_CHECK,
+                                            details_url=context.run_url)
         except GitHubError as exc:
             if exc.status != 403:
                 raise
