@@ -334,10 +334,23 @@ def test_a_malformed_action_reference_is_refused_before_writing(make_repo: MakeR
     assert not (repo / ".growthhacker.yml").exists()
 
 
-def test_the_base_branch_is_the_checked_out_branch(tmp_path: Path) -> None:
+def test_the_base_branch_is_the_checked_out_branch_without_a_remote(tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "repo", OPE_REPO)
     subprocess.run(["git", "checkout", "-q", "-b", "develop"], cwd=repo, check=True)
 
     init(str(repo), "--yes")
 
     assert load_config(repo).github.base == "develop"
+
+
+def test_the_base_branch_is_the_remotes_default_branch_not_the_feature_branch(tmp_path: Path) -> None:
+    origin = git_repo(tmp_path / "origin", OPE_REPO)
+    subprocess.run(["git", "branch", "-q", "-m", "main", "trunk"], cwd=origin, check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", "-b", "add-growthhacker"], cwd=clone, check=True)
+
+    result = init(str(clone), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert load_config(clone).github.base == "trunk"

@@ -57,8 +57,16 @@ class Detected:
     notes: list[str]
 
 
-def _current_branch(repo: Path) -> str:
+def _base_branch(repo: Path) -> str:
+    """The remote's default branch (``origin/HEAD``), where pull requests go; else the current branch.
+
+    init often runs on a feature branch; the PRs still belong on the branch the remote calls default.
+    """
     try:
+        origin_head = "refs/remotes/origin/HEAD"
+        remote_head = run_git(repo, "symbolic-ref", "--short", "-q", origin_head).text().strip()
+        if remote_head.startswith("origin/"):
+            return remote_head.removeprefix("origin/")
         return run_git(repo, "symbolic-ref", "--short", "-q", "HEAD").text().strip() or "main"
     except WorkspaceError:  # git missing: the base is only a proposal
         return "main"
@@ -185,7 +193,7 @@ def detect(repo: Path, environ: Mapping[str, str], *, timeout_s: float = DEFAULT
     timeout = max(DEFAULT_TIMEOUT_S, 60.0 * math.ceil(probe.duration_s * 10 / 60))
     return Detected(
         command=probe.command, metrics=probe.metrics_path, metrics_found=dict(probe.metrics), entry=entry,
-        editable=editable, protected=protected, base=_current_branch(repo),
+        editable=editable, protected=protected, base=_base_branch(repo),
         objective=choose_objective(probe.metrics), timeout_s=timeout, notes=notes,
     )
 
