@@ -31,6 +31,10 @@ ALLOWED_ENV: tuple[str, ...] = (
     "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
     "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MPLBACKEND",
     "CUDA_VISIBLE_DEVICES", "SOURCE_DATE_EPOCH",
+    # Where the runtime finds its libraries and interpreter (self-hosted runners, conda, setup-python):
+    # not secrets, and an evaluation without them may not start at all.
+    "LD_LIBRARY_PATH", "PYTHONIOENCODING", "PYTHONUTF8", "CONDA_PREFIX", "pythonLocation",
+    "Python_ROOT_DIR", "Python3_ROOT_DIR", "PKG_CONFIG_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
 )  # fmt: skip
 
 _KILL_GRACE_S = 2.0  # between SIGTERM and SIGKILL of a timed-out process group

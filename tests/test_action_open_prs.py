@@ -61,3 +61,18 @@ def test_a_bot_pr_a_human_pushed_to_is_left_alone_and_the_run_says_why(tmp_path:
         assert "Merge or close one, or raise github.max_open_prs" in second.summary
         # the run is still remembered
         assert [r["kind"] for r in world.journal()].count("run_finished") == 2
+
+
+def test_actions_not_allowed_to_create_prs_names_the_setting_and_leaves_no_branch(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.fake.fail_next("POST", r"/pulls$", 403,
+                             message="GitHub Actions is not permitted to create or approve pull requests.")
+
+        run = world.trigger("schedule", SCHEDULE)
+
+        assert run["publish"].result == "failure"
+        assert "Allow GitHub Actions to create and approve pull requests" in run.output
+        assert "permissions:` may lack" not in run.output  # not the generic (wrong) hint
+        branches = git(world.bare, "for-each-ref", "--format=%(refname:short)", "refs/heads/")
+        assert branches.split() == ["growthhacker/journal", "main"]  # no orphan run branch
+        assert [r["kind"] for r in world.journal()][-1] == "run_finished"  # the records are kept

@@ -85,6 +85,15 @@ def test_scrub_env_drops_names_not_allow_listed() -> None:
     assert "SOME_CORPORATE_PROXY_SETTING" not in env
 
 
+def test_scrub_env_keeps_where_the_runtime_finds_its_libraries() -> None:
+    # A self-hosted runner's CUDA or MKL libraries, a setup-python interpreter.
+    runtime = {"LD_LIBRARY_PATH": "/opt/cuda/lib64", "pythonLocation": "/opt/hostedtoolcache/Python/3.11"}
+
+    env = scrub_env({"PATH": "/bin", **runtime})
+
+    assert {name: env[name] for name in runtime} == runtime
+
+
 def test_scrub_env_passes_a_harmless_pass_env_name() -> None:
     env = scrub_env({"PATH": "/bin", "OPE_DATA_DIR": "/data"}, pass_env=["OPE_DATA_DIR"])
 

@@ -202,6 +202,12 @@ def describe_failure(exc: GithubException, action: str) -> str:
         )
     if isinstance(exc, UnknownObjectException) or exc.status == 404:
         return f"not found (404) while {action}: it was deleted, or the token cannot see it ({message})"
+    if exc.status == 403 and "not permitted to create or approve pull requests" in message:
+        return (
+            f"GitHub refused (403) while {action}: {message}. Tick Settings → Actions → General → "
+            "Workflow permissions → 'Allow GitHub Actions to create and approve pull requests', or pass "
+            "a GitHub App or personal access token as the action's `github-token`"
+        )
     if exc.status == 403:
         return (
             f"GitHub refused (403) while {action}: {message}; the workflow's `permissions:` may lack a "

@@ -147,6 +147,18 @@ class RemoteGit:
             )
         return sha
 
+    def delete_branch(self, branch: str, sha: str) -> None:
+        """Delete ``branch`` on the remote if it still points at ``sha`` (the bot's own push, nothing
+        anyone added since: ``--force-with-lease`` refuses otherwise).
+
+        Raises:
+            GitHubError: git failed or the branch moved.
+        """
+        lease = f"--force-with-lease=refs/heads/{branch}:{sha}"
+        result = self._run("push", "--porcelain", lease, self.remote, f":refs/heads/{branch}")
+        if not result.ok:
+            raise GitHubError(f"cannot delete {branch} on {self._where()}: {self._output(result)}")
+
     def _push(self, sha: str, branch: str) -> list[str]:
         """Push without forcing; the refused refs (empty: it landed).
 

@@ -13,7 +13,7 @@ adds its records to the journal branch.
 from __future__ import annotations
 
 from bot.config import Config
-from bot.errors import ArtifactError, GrowthHackerError, PatchError
+from bot.errors import ArtifactError, GitHubError, GrowthHackerError, PatchError
 from bot.git import git
 from bot.github.action.command import accepted_command
 from bot.github.action.open_prs import Slot, find_slot, update_commit
@@ -117,8 +117,17 @@ def publish_optimize(session: Session) -> Outputs:
     else:
         branch = f"{prefix}{summary.run_id}"
         pushed = session.remote.push_branch(branch, source=head)
-        pull = session.publisher.ensure_pull_request(head=branch, base=base_branch, title=pr_title(summary),
-                                                     body=body, labels=list(config.github.labels))
+        try:
+            pull = session.publisher.ensure_pull_request(
+                head=branch, base=base_branch, title=pr_title(summary), body=body,
+                labels=list(config.github.labels))
+        except GitHubError:
+            # No PR, no use for the branch (a 403 when Actions may not create PRs): do not leave it.
+            try:
+                session.remote.delete_branch(branch, pushed)
+            except GitHubError as exc:  # keep the PR's error; this one is secondary
+                print(f"warning: {session.scrub(str(exc))}")
+            raise
         number, url, verb = pull.number, pull.url, "opened" if pull.created else "updated"
     comment = run_comment(summary, run_url=context.run_url, plot_url=plot)
     session.publisher.upsert_sticky_comment(number, comment)
