@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.action_world import action_world
+
+# End to end in the action world (real bot processes, several workflow runs).
+pytestmark = pytest.mark.slow
 
 
 def test_sigterm_during_an_optimize_run_keeps_the_finished_iterations_on_the_journal_branch(

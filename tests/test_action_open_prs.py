@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.github.render import parse_run_marker
 from tests.helpers.action_world import action_world, git
 from tests.helpers.toy import PARAMS
+
+# End to end in the action world (real bot processes, several workflow runs).
+pytestmark = pytest.mark.slow
 
 SCHEDULE = {"schedule": "17 3 * * 1"}
 

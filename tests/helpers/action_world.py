@@ -47,7 +47,8 @@ ACTION_REF = "growthhacker/growthhacker@" + "0" * 39 + "1"
 # A stand-in LLM for the command backend. The Analyzer proposes SCALE = 0.3 when a human hint mentions
 # self-normalized weights, else TARGET (0.6 unless the file `target` next to the script says otherwise);
 # the Coder edits pipeline/params.py from whatever value the file has now. Every prompt is kept. With a
-# file `hang-at` holding N, the N-th Analyzer call writes `hanging` and never answers.
+# file `hang-at` holding N, the N-th Analyzer call writes `hanging` and answers only once the file
+# `release` exists.
 AGENT_SCRIPT = r'''
 import json, pathlib, re, sys, time
 prompt = sys.stdin.read()
@@ -57,8 +58,12 @@ n = len(list(here.glob("prompt-*.md")))
 analyses = len([p for p in here.glob("prompt-*.md") if "Role: Analyzer" in p.read_text()])
 hang_at = here / "hang-at"
 if "Role: Analyzer" in prompt and hang_at.exists() and analyses == int(hang_at.read_text()):
-    (here / "hanging").write_text("")  # the test cancels the run now
-    time.sleep(600)
+    (here / "hanging").write_text("")  # the test cancels the run now, or writes `release`
+    deadline = time.time() + 600
+    while not (here / "release").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    (here / "hang-at").unlink()
+    (here / "hanging").unlink()
 if "Role: Analyzer" in prompt:
     hints = prompt.split('<untrusted-data kind="human-hints">', 1)[1].split("</untrusted-data>", 1)[0]
     fallback = (here / "target").read_text().strip() if (here / "target").exists() else "0.6"

@@ -15,8 +15,12 @@ jobs in ``needs`` order, each as GitHub does:
   test's environment), its ``id: run`` step runs the real CLI in-process (``CliRunner``) with exactly
   the environment the step declares, and ``actions/upload-artifact`` / ``download-artifact`` pass
   directories between jobs;
-- cancelling a run (``Runner.cancel_when``): the action's step then runs as a real ``growthhacker
-  action`` process, which gets SIGTERM (as the runner stops a cancelled job) once the predicate holds;
+- concurrency groups, workflow- and job-level (:mod:`tests.helpers.concurrency`): one running, one
+  pending per group, a newer arrival replacing the pending one (cancelled without running),
+  ``cancel-in-progress`` cancelling the running one; runs may overlap when started from threads;
+- cancelling a run (``Runner.cancel_when``, or a newer run with ``cancel-in-progress``): the action's
+  step then runs as a real ``growthhacker action`` process (also with ``Runner.processes``), which
+  gets SIGTERM (as the runner stops a cancelled job) once the predicate holds;
   the job ends ``cancelled`` (only its ``always()`` / ``cancelled()`` steps run after that), and only
   ``always()`` / ``cancelled()`` jobs start after it;
 - ``run:`` steps of the workflow (the target's install) are not executed (no network), only noted.
@@ -30,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -41,6 +46,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
+from tests.helpers.concurrency import Entry, Groups
 from tests.helpers.expressions import Status, condition, render, to_string
 from tests.helpers.fake_github.scopes import scopes_of
 from tests.helpers.fake_github.server import FakeGitHub
@@ -187,7 +193,11 @@ class Runner:
     #: Set: the action's step runs as a real process, polled with (job name); once it answers True
     #: the run is cancelled (the process gets SIGTERM, as the runner sends it to a cancelled job).
     cancel_when: Callable[[str], bool] | None = None
+    #: Run the action's step as a real process (so runs may overlap in threads).
+    processes: bool = False
+    groups: Groups = field(default_factory=Groups)
     runs: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -203,6 +213,8 @@ class _Context:
     attempt: int = 1
     #: The run was cancelled: ``cancelled()`` is true for every job and step after it.
     cancelled: bool = False
+    #: The concurrency entries of this run (its own, its jobs'): a cancelled one cancels the job.
+    entries: list[Entry] = field(default_factory=list)
 
     def github(self, job: str, token: str, workspace: Path) -> dict[str, Any]:
         fake = self.runner.fake
@@ -235,20 +247,43 @@ def run_workflow(
     triggers = workflow["on"]
     if event_name not in (triggers if isinstance(triggers, dict | list) else [triggers]):
         raise ValueError(f"the workflow is not triggered by {event_name}")
-    runner.runs += 1
-    run_dir = runner.work / f"run-{runner.runs}"
-    (run_dir / "artifacts").mkdir(parents=True)
-    context = _event_context(runner, event_name, dict(payload), run_dir)
+    with runner.lock:
+        runner.runs += 1
+        run_dir = runner.work / f"run-{runner.runs}"
+        (run_dir / "artifacts").mkdir(parents=True)
+        context = _event_context(runner, event_name, dict(payload), run_dir)
     results: dict[str, JobRun] = {}
     jobs: dict[str, Any] = workflow["jobs"]
-    pending = list(jobs)
-    while pending:
-        name = next(n for n in pending if all(need in results for need in _needs(jobs[n])))
-        pending.remove(name)
-        results[name] = _run_job(context, workflow, name, jobs[name], results)
-        if runner.after_job is not None and results[name].result != "skipped":
-            runner.after_job(results[name], run_dir / "artifacts")
+    group, cancel_in_progress = _group(workflow, {"github": context.github("", "", run_dir), "inputs": {}})
+    entry = Entry(f"run {context.run_id}")
+    if group and not runner.groups.acquire(group, entry, cancel_in_progress):
+        # Replaced while pending: the run is cancelled before any job starts.
+        return WorkflowRun({name: JobRun(name, "cancelled") for name in jobs}, run_dir / "artifacts", context,
+                           workflow)
+    context.entries.append(entry)
+    try:
+        pending = list(jobs)
+        while pending:
+            name = next(n for n in pending if all(need in results for need in _needs(jobs[n])))
+            pending.remove(name)
+            results[name] = _run_job(context, workflow, name, jobs[name], results)
+            if runner.after_job is not None and results[name].result not in ("skipped", "cancelled"):
+                runner.after_job(results[name], run_dir / "artifacts")
+    finally:
+        if group:
+            runner.groups.release(group, entry)
     return WorkflowRun(results, run_dir / "artifacts", context, workflow)
+
+
+def _group(holder: Mapping[str, Any], contexts: Mapping[str, Any]) -> tuple[str, bool]:
+    """The rendered concurrency group of a workflow or job ("" if none) and its cancel-in-progress."""
+    concurrency = holder.get("concurrency")
+    if concurrency is None:
+        return "", False
+    if isinstance(concurrency, str):
+        return to_string(render(concurrency, contexts)), False
+    cancel = render(concurrency.get("cancel-in-progress", False), contexts)
+    return to_string(render(concurrency["group"], contexts)), cancel is True or cancel == "true"
 
 
 def rerun_job(previous: WorkflowRun, name: str) -> JobRun:
@@ -300,13 +335,29 @@ def _run_job(context: _Context, workflow: Mapping[str, Any], name: str, job: Map
     workspace, temp = home / "workspace", home / "temp"
     workspace.mkdir(parents=True)
     temp.mkdir()
-    permissions = job.get("permissions", workflow.get("permissions"))
-    scopes = scopes_of(permissions, read_only=context.fork)
     inputs = context.payload.get("inputs") or {}
     base = {"github": context.github(name, "", workspace), "needs": needs, "inputs": inputs,
             "vars": {}, "runner": {"temp": str(temp), "os": "Linux"}}
     if not condition(job.get("if"), base, status):
         return JobRun(name, "skipped")
+    group, cancel_in_progress = _group(job, base)
+    if not group:
+        return _run_job_steps(context, workflow, name, job, base, home, workspace, temp)
+    entry = Entry(f"{name} of run {context.run_id}")
+    if not context.runner.groups.acquire(group, entry, cancel_in_progress):
+        context.cancelled = True  # replaced while pending: the job never starts, the run is cancelled
+        return JobRun(name, "cancelled")
+    context.entries.append(entry)
+    try:
+        return _run_job_steps(context, workflow, name, job, base, home, workspace, temp)
+    finally:
+        context.runner.groups.release(group, entry)
+
+
+def _run_job_steps(context: _Context, workflow: Mapping[str, Any], name: str, job: Mapping[str, Any],
+                   base: dict[str, Any], home: Path, workspace: Path, temp: Path) -> JobRun:
+    permissions = job.get("permissions", workflow.get("permissions"))
+    scopes = scopes_of(permissions, read_only=context.fork)
     token = context.runner.fake.issue_token(scopes, name)
     secrets = {} if context.fork else dict(context.runner.secrets)
     contexts = {**base, "github": context.github(name, token, workspace), "secrets": secrets,
@@ -434,7 +485,7 @@ def _action_step(context: _Context, run: JobRun, step: Mapping[str, Any], inner:
                                                                     inner))
     if str(step.get("run", "")).strip() != RUN_SCRIPT:
         raise ValueError(f"the action's run step is not {RUN_SCRIPT!r}: teach the fake runner what it does")
-    if context.runner.cancel_when is not None:
+    if context.runner.processes or context.runner.cancel_when is not None:
         exit_code = _run_process(context, run, workdir, full, context.runner.cancel_when)
     else:
         here = Path.cwd()
@@ -449,16 +500,18 @@ def _action_step(context: _Context, run: JobRun, step: Mapping[str, Any], inner:
 
 
 def _run_process(context: _Context, run: JobRun, workdir: Path, env: Mapping[str, str],
-                 cancel_when: Callable[[str], bool]) -> int:
-    """``growthhacker action`` as a real process; SIGTERM once ``cancel_when(job)`` holds (the run is
-    then cancelled). Returns its exit code."""
+                 cancel_when: Callable[[str], bool] | None) -> int:
+    """``growthhacker action`` as a real process; SIGTERM once ``cancel_when(job)`` holds or a newer
+    entry cancels this one in progress (the run is then cancelled). Returns its exit code."""
     log = workdir.parent / f"{run.name}-action.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([str(BOT), "action"], cwd=workdir, env={**os.environ, **env}, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             while proc.poll() is None:
-                if not context.cancelled and cancel_when(run.name):
+                cancel = (cancel_when is not None and cancel_when(run.name)) or any(
+                    entry.cancelled for entry in context.entries)
+                if not context.cancelled and cancel:
                     context.cancelled = run.cancelled = True
                     run.log.append("the run is cancelled: SIGTERM to the action's process")
                     proc.send_signal(signal.SIGTERM)
