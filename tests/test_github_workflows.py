@@ -79,6 +79,13 @@ def test_the_obp_target_is_installed_in_two_steps_as_platform_md_verified(writte
                              "cache-dependency-path": "requirements.txt"}
 
 
+def test_the_dogfood_workflow_installs_the_example_exactly_as_init_writes_it() -> None:
+    expected = "".join(f"{line}\n" for line in detect_install(ROOT / "examples" / "ope-target").script)
+
+    for job in ("search", "measure"):
+        assert install_script(DOGFOOD, job) == expected, job
+
+
 def test_a_pyproject_target_gets_its_dependencies_extras_and_python_version(written: list[Path]) -> None:
     verify = next(p for p in written if "written-pyproject" in str(p) and p.name.endswith("verify.yml"))
     script = install_script(verify, "measure").splitlines()
