@@ -218,3 +218,13 @@ def test_verify_on_a_bot_pr_adds_its_own_check_and_no_second_comment(tmp_path: P
         assert sorted((c["name"], c["head_sha"]) for c in world.fake.check_runs) == [
             ("GrowthHacker", head), ("GrowthHacker verify", head)]
         assert "| err ↓ |" in run.summary  # the deltas are still in the job summary
+
+
+def test_a_pull_request_touching_nothing_the_evaluation_depends_on_starts_no_verify(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        world.push_change("docs", {"NOTES.md": "how to read the deltas\n"})
+        number = world.open_pull("docs")
+
+        run = world.pull_request(number)
+
+        assert run.ran() == [] and world.fake.check_runs == [] and world.verify_comments(number) == []

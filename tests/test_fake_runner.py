@@ -18,6 +18,7 @@ from tests.helpers.action_world import REPOSITORY, action_world
 from tests.helpers.expressions import Status, condition, evaluate, render
 from tests.helpers.fake_github.scopes import scopes_of
 from tests.helpers.toy import PARAMS
+from tests.helpers.workflow_runner import glob_regex
 
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
 
@@ -162,3 +163,12 @@ def test_expressions_evaluate_as_on_github() -> None:
     assert condition("needs.receive.outputs.work == 'iterate'", contexts, failed) is False
     assert condition("${{ !cancelled() && needs.receive.outputs.work == 'iterate' }}", contexts, failed)
     assert condition("always()", contexts, failed) is True
+
+
+def test_paths_globs_match_as_on_github() -> None:
+    assert glob_regex("pipeline/**/*.py").fullmatch("pipeline/params.py")
+    assert glob_regex("pipeline/**/*.py").fullmatch("pipeline/a/b/params.py")
+    assert not glob_regex("pipeline/*.py").fullmatch("pipeline/a/params.py")
+    assert glob_regex(".growthhacker.yml").fullmatch(".growthhacker.yml")
+    assert not glob_regex(".growthhacker.yml").fullmatch("xgrowthhacker.yml")
+    assert glob_regex("data/**").fullmatch("data/logs/2024.csv")

@@ -23,6 +23,7 @@ jobs in ``needs`` order, each as GitHub does:
   gets SIGTERM (as the runner stops a cancelled job) once the predicate holds;
   the job ends ``cancelled`` (only its ``always()`` / ``cancelled()`` steps run after that), and only
   ``always()`` / ``cancelled()`` jobs start after it;
+- a ``pull_request`` trigger's ``paths:`` starts no run for a PR that changes none of them;
 - ``run:`` steps of the workflow (the target's install) are not executed (no network), only noted.
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -247,6 +249,8 @@ def run_workflow(
     triggers = workflow["on"]
     if event_name not in (triggers if isinstance(triggers, dict | list) else [triggers]):
         raise ValueError(f"the workflow is not triggered by {event_name}")
+    if not _paths_match(runner, triggers, event_name, payload):
+        return WorkflowRun({}, runner.work / "not-triggered", None, workflow)  # GitHub starts no run
     with runner.lock:
         runner.runs += 1
         run_dir = runner.work / f"run-{runner.runs}"
@@ -273,6 +277,34 @@ def run_workflow(
         if group:
             runner.groups.release(group, entry)
     return WorkflowRun(results, run_dir / "artifacts", context, workflow)
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A workflow ``paths:`` glob as a regex: ``**`` any path, ``*`` any name part, ``?`` one char."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def _paths_match(runner: Runner, triggers: Any, event_name: str, payload: Mapping[str, Any]) -> bool:
+    """False if a ``pull_request`` trigger's ``paths:`` matches none of the PR's changed files."""
+    spec = triggers.get(event_name) if isinstance(triggers, dict) else None
+    paths = spec.get("paths") if isinstance(spec, dict) else None
+    if event_name != "pull_request" or not paths:
+        return True
+    pull = payload["pull_request"]
+    changed = _git(runner.bare, "diff", "--name-only", f"{pull['base']['sha']}...{pull['head']['sha']}")
+    return any(glob_regex(p).fullmatch(name) for p in paths for name in changed.splitlines())
 
 
 def _group(holder: Mapping[str, Any], contexts: Mapping[str, Any]) -> tuple[str, bool]:
