@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli import COMMANDS, cli
 from bot.git import git
 from tests.helpers.loop import run_loop
 from tests.helpers.toy import Step, toy_files
@@ -24,15 +25,47 @@ def test_every_command_explains_itself(command: str) -> None:
     assert "Usage:" in result.output and len(result.output.splitlines()) > 5
 
 
-def test_importing_the_cli_loads_no_matplotlib() -> None:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import bot.cli"],
-                          capture_output=True, text=True, check=True, timeout=120)
+#: Packages that take seconds to import and that `--help` and the light commands never need.
+HEAVY = ("github", "anthropic", "matplotlib", "obp", "scope_rl", "torch", "sklearn", "d3rlpy")
 
-    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
-                if line.startswith("import time:")]
-    assert "bot.cli" in imported
-    assert [name for name in imported if name.split(".")[0] == "matplotlib"] == [], (
-        "matplotlib is imported only to draw a plot (bot/plot.py)")
+
+def _heavy_modules_after(code: str) -> list[str]:
+    """The heavy top-level packages loaded once ``code`` ran in a fresh interpreter."""
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          timeout=120)
+    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_loads_no_heavy_package() -> None:
+    assert _heavy_modules_after("import bot.cli") == []
+
+
+def test_help_loads_no_heavy_package_and_no_command_module() -> None:
+    code = ("import contextlib, io, sys\nfrom bot.cli import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    cli(['--help'], standalone_mode=False)\n"
+            "assert not any(m in sys.modules for m in ('bot.cli.run', 'bot.loop', 'bot.cli.action'))")
+    assert _heavy_modules_after(code) == []
+
+
+@pytest.mark.parametrize("module", ["bot.cli.run", "bot.cli.verify", "bot.cli.init", "bot.cli.demo"])
+def test_light_commands_load_no_heavy_package(module: str) -> None:
+    # The OPE libraries are read through the catalog cache or in the eval's own process; PyGithub
+    # only by the action; anthropic only when that agent is chosen; matplotlib only to draw a plot.
+    assert _heavy_modules_after(f"import {module}") == []
+
+
+def test_the_listing_shows_each_commands_own_first_sentence() -> None:
+    ctx = click.Context(cli)
+    for name, (_, _, first_sentence) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=10**6) == first_sentence, name
+
+    listing = CliRunner().invoke(cli, ["--help"]).output
+    assert all(f"  {name}  " in listing for name in COMMANDS)
 
 
 def test_invalid_config_exits_8_with_the_key_named(make_repo) -> None:  # type: ignore[no-untyped-def]

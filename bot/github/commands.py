@@ -20,16 +20,16 @@ nothing else (no reply: anyone can comment, and the bot does not post for them).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from github.GithubException import UnknownObjectException
-from github.Repository import Repository
 from pydantic import BaseModel, ConfigDict
 
 from bot.config import Permission
 from bot.errors import PermissionDenied
-from bot.github.client import github_errors
 from bot.text import strip_controls
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
 
 PREFIX = "/growthhacker"
 MAX_HINT_CHARS = 500
@@ -101,6 +101,12 @@ def role_of(repo: Repository, login: str) -> str:
     Raises:
         GitHubError: the permission endpoint failed for another reason (after retries).
     """
+    # Imported here: PyGithub takes a second or more to import, and the parsing and help text of
+    # this module are also used by commands (report rendering, `--help`) that never call GitHub.
+    from github.GithubException import UnknownObjectException
+
+    from bot.github.client import github_errors
+
     with github_errors(f"checking the repository permission of {login}"):
         try:
             role = repo.get_collaborator_role_name(login)
