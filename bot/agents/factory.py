@@ -7,15 +7,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.metadata
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal, cast, get_args
+from typing import TYPE_CHECKING, Literal, cast, get_args
 
-from bot import __version__
 from bot.agents.analyzer import CatalogSource, LLMAnalyzer
 from bot.agents.base import Agent
 from bot.agents.budget import Budget, PriceTable
@@ -25,6 +20,9 @@ from bot.agents.llm import LLMClient
 from bot.config import AgentName, LoopConfig
 from bot.errors import ConfigError
 from bot.redact import secret_values
+
+if TYPE_CHECKING:
+    from bot.ope.catalog import Catalog
 
 Framework = Literal["two_agent", "default"]
 
@@ -55,8 +53,9 @@ def make_agent(
     tune the anthropic backend; ``cwd`` and ``pass_env`` (secret-looking variables the command may
     still see, e.g. its own API key) the command backend;
     ``catalog`` replaces the OPE catalog text (default: the catalog of the editable files each prompt
-    shows, :func:`bot.ope.repo_catalog.repo_catalog`; the whole catalog it falls back to is cached in
-    ``cwd/.growthhacker/cache`` when that directory exists).
+    shows, :func:`bot.ope.repo_catalog.repo_catalog`). The installed libraries' catalog (the heuristic's,
+    and the tables of the LLM agents' catalog) is cached in ``cwd/.growthhacker/cache`` when that
+    directory exists (:mod:`bot.ope.catalog_cache`).
 
     Returns:
         ``(agent, explanation)``; the explanation is one line for the user, such as
@@ -73,7 +72,7 @@ def make_agent(
         raise ConfigError(f"unknown agent {name!r}: choose one of {', '.join(get_args(AgentName))}")
     chosen, why = _resolve(cast(AgentName, name), environ)
     if chosen == "heuristic":
-        return _heuristic(), f"{why} → heuristic (deterministic OPE search; framework does not apply)"
+        return _heuristic(cwd), f"{why} → heuristic (deterministic OPE search; framework does not apply)"
     shared = budget if budget is not None else Budget(usd=config.budget.usd, tokens=config.budget.tokens)
     client: LLMClient
     if chosen == "command":
@@ -132,60 +131,43 @@ def _resolve(name: AgentName, environ: Mapping[str, str]) -> tuple[Backend, str]
     return name, f"agent {name} requested"
 
 
-def _heuristic() -> Agent:
+def _heuristic(project: Path | None) -> Agent:
     from bot.agents.heuristic import make_heuristic_agent
 
-    return make_heuristic_agent()
+    return make_heuristic_agent(_installed_catalog(project))
+
+
+def _installed_catalog(project: Path | None) -> Catalog:
+    """The installed libraries' catalog, cached in ``project``'s ``.growthhacker/cache`` if it has one.
+
+    Reading the installed signatures imports obp, scope-rl and torch: seconds before every run's
+    first evaluation (each ``--resume`` included) for specs that only change when a library or the
+    bot does (:mod:`bot.ope.catalog_cache`).
+    """
+    from bot.ope.catalog import Catalog
+    from bot.ope.catalog_cache import load_catalog
+
+    if project is None or not (project / ".growthhacker").is_dir():
+        return Catalog()
+    return load_catalog(project / ".growthhacker" / "cache")
 
 
 def _repository_catalog(project: Path | None) -> CatalogSource:
     """The catalog for the files a prompt shows (:func:`bot.ope.repo_catalog.repo_catalog`).
 
-    Built at the first prompt, not here: reading the installed signatures imports obp, scope-rl
-    and torch. Code that imports none of them gets the whole catalog, cached on disk.
+    Built at the first prompt, not here: the installed signatures of the classes the files construct
+    are read from the libraries (obp, scope-rl and torch get imported); the tables come from the
+    cached catalog. Code that imports none of the libraries gets the whole catalog.
     """
+
+    loaded: list[Catalog] = []  # one instance per agent: repo_catalog memoises per catalog
 
     def build(files: Mapping[str, str]) -> str:
+        from bot.ope.catalog import catalog_markdown
         from bot.ope.repo_catalog import repo_catalog
 
-        return repo_catalog(files, whole=lambda: _catalog(project))
+        if not loaded:
+            loaded.append(_installed_catalog(project))
+        return repo_catalog(files, loaded[0], whole=lambda: catalog_markdown(loaded[0]))
 
     return build
-
-
-def _catalog(project: Path | None) -> str:
-    """The OPE catalog, cached in ``project``'s ``.growthhacker/cache`` by the installed versions.
-
-    Reading the installed libraries' signatures imports obp, scope-rl and torch: seconds on every
-    CLI start (each ``--resume`` included) for a text that only changes when a library or the bot
-    does. The cache key is those versions plus the catalog code itself; any cache problem just
-    means the catalog is built again.
-    """
-    from bot.ope.catalog import catalog_markdown
-
-    if project is None or not (project / ".growthhacker").is_dir():
-        return catalog_markdown()
-    cached = project / ".growthhacker" / "cache" / f"catalog-{_catalog_key()}.md"
-    with contextlib.suppress(OSError):
-        return cached.read_text(encoding="utf-8")
-    text = catalog_markdown()
-    with contextlib.suppress(OSError):
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(cached)  # atomic: a concurrent run never reads half a catalog
-    return text
-
-
-def _catalog_key() -> str:
-    from bot.ope import catalog, pipeline, specs
-
-    material = [__version__]
-    for distribution in specs.DISTRIBUTIONS.values():
-        try:
-            material.append(f"{distribution}=={importlib.metadata.version(distribution)}")
-        except importlib.metadata.PackageNotFoundError:
-            material.append(f"{distribution}: not installed")
-    for module in (catalog, pipeline, specs):
-        material.append(hashlib.sha256(Path(str(module.__file__)).read_bytes()).hexdigest())
-    return hashlib.sha256("\n".join(material).encode()).hexdigest()[:16]

@@ -17,6 +17,7 @@ still running. The stages are chained (one run per signal) because every CLI sta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shlex
 import signal
@@ -29,9 +30,11 @@ import pytest
 
 from bot.agents.analyzer import LLMAnalyzer
 from bot.agents.base import AnalyzerContext
-from bot.agents.factory import _catalog_key, make_agent
+from bot.agents.factory import make_agent
 from bot.config import LoopConfig, Objective
 from bot.journal import Journal, RunFinished
+from bot.ope.catalog import LIBRARIES, Catalog
+from bot.ope.catalog_cache import CachedCatalog, load_catalog
 from bot.process import stop_processes_in
 from tests.helpers.fault_target import (
     AGENT,
@@ -184,9 +187,12 @@ def test_processes_left_in_a_directory_are_killed_and_others_spared(tmp_path: Pa
 
 def test_a_restarted_run_reads_the_catalog_from_the_cache(tmp_path: Path) -> None:
 
-    cached = tmp_path / ".growthhacker" / "cache" / f"catalog-{_catalog_key()}.md"
-    cached.parent.mkdir(parents=True)
-    cached.write_text("| SentinelEstimator | from the cache |\n")
+    # A cache left by an earlier run, holding a class no installed library has.
+    real = Catalog.static()
+    sentinel = dataclasses.replace(real.specs("obp")[0], name="SentinelEstimator")
+    specs = {**{lib: real.specs(lib) for lib in LIBRARIES}, "obp": (sentinel,)}
+    load_catalog(tmp_path / ".growthhacker" / "cache", build=lambda: CachedCatalog(
+        specs, {lib: "static" for lib in LIBRARIES}, real.pipeline_calls()))
 
     agent, _ = make_agent(LoopConfig(agent="command"), {}, agent_command="true", cwd=tmp_path)
 
