@@ -17,7 +17,7 @@ import os
 import shlex
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -171,9 +171,13 @@ class Evaluator:
     """Runs one evaluation configuration on worktrees, per seed, with a result cache."""
 
     def __init__(
-        self, config: EvaluateConfig, cache_dir: Path, environ: Mapping[str, str] | None = None
+        self, config: EvaluateConfig, cache_dir: Path, environ: Mapping[str, str] | None = None,
+        on_seed: Callable[[SeedResult], None] | None = None,
     ) -> None:
         """Scrub ``environ`` (default ``os.environ``) once and prepare ``cache_dir``.
+
+        ``on_seed`` is told of every seed's result as it finishes (cached ones too), from the worker
+        thread that ran it: what a progress display counts.
 
         Raises:
             EvaluationError: the metrics setting is unusable, or ``cache_dir`` cannot be created.
@@ -183,6 +187,7 @@ class Evaluator:
         self._env = scrub_env(source, config.pass_env)
         self._secrets = secret_values(source)
         self._cache_dir = cache_dir
+        self.on_seed = on_seed
         self._fixed_metrics = config.metrics != METRICS_PLACEHOLDER
         if self._fixed_metrics:
             rel = PurePosixPath(config.metrics)
@@ -250,6 +255,12 @@ class Evaluator:
         return None
 
     def _seed(self, worktree: Path, tree: str, seed: int, log_dir: Path | None) -> SeedResult:
+        result = self._cached_or_run(worktree, tree, seed, log_dir)
+        if self.on_seed is not None:
+            self.on_seed(result)
+        return result
+
+    def _cached_or_run(self, worktree: Path, tree: str, seed: int, log_dir: Path | None) -> SeedResult:
         cache_file = self._cache_dir / f"{self._cache_key(tree, seed)}.json"
         try:
             cached = SeedResult.model_validate_json(cache_file.read_bytes())

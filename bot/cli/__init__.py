@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 
 import click
-from click.utils import make_default_short_help
 
 from bot import __version__
 from bot.cli.common import eval_environ
@@ -64,7 +63,8 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, make_default_short_help(COMMANDS[name][2], limit)) for name in names])
+            formatter.write_dl([(name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
+                                for name in names])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,32 +16,21 @@ from bot.agents.base import Usage
 from bot.agents.budget import Budget
 from bot.agents.factory import Framework, make_agent
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
+from bot.cli.progress import RunDisplay, Tracker
+from bot.cli.tables import terminal_table
 from bot.config import CONFIG_FILE, load_config
 from bot.decision import Criteria
 from bot.errors import PatchError, ResumeError, RunNotFound
 from bot.evaluate import Evaluator
 from bot.github.render import pr_body, pr_title
 from bot.journal import JOURNAL_FILE, IterationRecorded, Journal, Record, RunStarted
-from bot.loop import Loop, LoopEvent
+from bot.loop import Loop
 from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
 from bot.workspace import Workspace, check_run_id, project_dir, state_dir
 
-_EVENT_STYLE = {
-    "baseline": "cyan", "baseline_done": "cyan", "baseline_failed": "bold red",
-    "hypothesis": "magenta", "iteration_done": "green", "patch_refused": "yellow",
-    "protected_restored": "yellow", "stopped": "yellow", "confirming": "cyan",
-    "confirmed": "bold green", "not_confirmed": "yellow", "committed": "bold green",
-    "finished": "bold",
-}
 AGENTS = click.Choice(["auto", "anthropic", "command", "heuristic"])
-
-
-def _print_event(event: LoopEvent) -> None:
-    stamp = datetime.now().strftime("%H:%M:%S")
-    style = _EVENT_STYLE.get(event.kind, "dim")
-    console.print(f"[dim]{stamp}[/dim] [{style}]{event.message}[/{style}]")
 
 
 def _warn(message: str) -> None:
@@ -114,14 +103,17 @@ def execute_run(
     run_dir = state / "runs" / run_id
     deadline = None if time_limit_min is None else time.monotonic() + 60.0 * time_limit_min
     eval_env = eval_environ(os.environ) if environ is None else environ
-    evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_env)
+    planned_iterations = config.loop.iterations if iterations is None else iterations
+    display = RunDisplay(console, Tracker(config, planned_iterations))
+    evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_env, on_seed=display.seed_done)
     loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=agent,
-                run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=_print_event,
+                run_id=run_id, run_dir=run_dir, iterations=iterations, hints=hints, on_event=display.event,
                 deadline=deadline)
     console.print(f"run [bold]{run_id}[/bold] on {repo} at {workspace.base[:8]} "
                   f"({loop.iterations} iterations, agent {agent.name})")
     try:
-        summary = loop.run(resume=resume)
+        with display:
+            summary = loop.run(resume=resume)
     except PatchError as exc:
         # An agent's diff is repaired or recorded as a failed iteration: only a diff the journal
         # recorded (the incumbent, a finalist, the winner) gets here, refused by the current rules.
@@ -151,7 +143,7 @@ def show_summary(summary: RunSummary, run_dir: Path) -> None:
         console.print(f"[bold green]{summary.reason}[/bold green]")
         console.print(f"hypothesis: {best.hypothesis}")
         table = deltas_table(summary.baseline_confirm, best.confirm, Criteria.of_run(summary))
-        console.print(table, markup=False)
+        console.print(terminal_table(table))
         console.print(f"branch: [bold]{summary.branch}[/bold]")
     else:
         console.print(f"[bold yellow]{summary.reason}[/bold yellow]")
