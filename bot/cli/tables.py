@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -46,7 +47,8 @@ def terminal_table(markdown: str) -> Table:
     if body and all(re.fullmatch(r":?-+:?", cell) for cell in body[0]):
         aligns = [_alignment(cell) for cell in body[0]] + aligns[len(body[0]):]
         body = body[1:]
-    table = Table(show_lines=False)
+    # Light rules and no outer padding: the deltas table has long cells and terminals are often 80 wide.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     for name, align in zip(header, aligns, strict=False):
         table.add_column(name, justify=align, overflow="fold")
     for row in body:
