@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.ope.catalog import LIBRARIES, Catalog, catalog_markdown
-from bot.ope.catalog_cache import CachedCatalog, cache_file, catalog_key, load_catalog, snapshot_of
+from bot.ope.catalog_cache import (
+    CachedCatalog,
+    DiskCatalog,
+    cache_file,
+    catalog_key,
+    load_catalog,
+    snapshot_of,
+)
 
 
 class CountingBuild:
@@ -98,3 +105,15 @@ def test_the_installed_catalog_survives_the_round_trip(tmp_path: Path) -> None:
         assert again.source(library) == live.source(library)
     assert again.pipeline_calls() == live.pipeline_calls()
     assert catalog_markdown(again) == catalog_markdown(Catalog())
+
+
+def test_a_run_reads_the_catalog_at_its_first_use_not_at_its_start(tmp_path: Path) -> None:
+    build = CountingBuild()
+    catalog = DiskCatalog(tmp_path, build=build)
+    assert build.calls == 0 and not cache_file(tmp_path).exists()
+
+    names = [spec.name for spec in catalog.estimators("obp")]
+    catalog.reward_models()
+
+    assert build.calls == 1 and cache_file(tmp_path).is_file()
+    assert names == [spec.name for spec in Catalog.static().estimators("obp")]

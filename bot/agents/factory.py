@@ -145,11 +145,11 @@ def _installed_catalog(project: Path | None) -> Catalog:
     bot does (:mod:`bot.ope.catalog_cache`).
     """
     from bot.ope.catalog import Catalog
-    from bot.ope.catalog_cache import load_catalog
+    from bot.ope.catalog_cache import DiskCatalog
 
     if project is None or not (project / ".growthhacker").is_dir():
         return Catalog()
-    return load_catalog(project / ".growthhacker" / "cache")
+    return DiskCatalog(project / ".growthhacker" / "cache")
 
 
 def _repository_catalog(project: Path | None) -> CatalogSource:
@@ -160,14 +160,12 @@ def _repository_catalog(project: Path | None) -> CatalogSource:
     cached catalog. Code that imports none of the libraries gets the whole catalog.
     """
 
-    loaded: list[Catalog] = []  # one instance per agent: repo_catalog memoises per catalog
+    catalog = _installed_catalog(project)  # read at the first prompt; one instance, memoised per catalog
 
     def build(files: Mapping[str, str]) -> str:
         from bot.ope.catalog import catalog_markdown
         from bot.ope.repo_catalog import repo_catalog
 
-        if not loaded:
-            loaded.append(_installed_catalog(project))
-        return repo_catalog(files, loaded[0], whole=lambda: catalog_markdown(loaded[0]))
+        return repo_catalog(files, catalog, whole=lambda: catalog_markdown(catalog))
 
     return build

@@ -59,6 +59,35 @@ class CachedCatalog(Catalog):
         return self._pipeline_calls
 
 
+class DiskCatalog(Catalog):
+    """The installed catalog through the cache in ``cache_dir``, read at its first use, not before.
+
+    A run that never asks (``--iterations 0``, an agent that needs no catalog) never builds it, and
+    one that does starts its first evaluation before paying for it.
+    """
+
+    def __init__(self, cache_dir: Path, build: Callable[[], Catalog] = Catalog) -> None:
+        super().__init__(use_installed=True)
+        self.cache_dir = cache_dir
+        self._build = build
+        self._loaded: CachedCatalog | None = None
+
+    def loaded(self) -> CachedCatalog:
+        """The catalog itself (from the cache, or built and cached now)."""
+        if self._loaded is None:
+            self._loaded = load_catalog(self.cache_dir, self._build)
+        return self._loaded
+
+    def specs(self, library: Library) -> tuple[Spec, ...]:
+        return self.loaded().specs(library)
+
+    def source(self, library: Library) -> str:
+        return self.loaded().source(library)
+
+    def pipeline_calls(self) -> tuple[PipelineCall, ...]:
+        return self.loaded().pipeline_calls()
+
+
 def catalog_key() -> str:
     """16 hex digits naming what the catalog depends on: installed versions, bot version, its code."""
     material = [__version__, str(_FORMAT)]
