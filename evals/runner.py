@@ -8,8 +8,10 @@ so an interrupted benchmark continues where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,6 +152,8 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
     timeout = backend.agent_timeout_s if spec.framework != "heuristic" else None
     repo = prepare_repo(target_dir(spec.target), run_dir / "repo", spec.search_seeds, spec.confirm_seeds,
                         spec.validate_seeds, agent_timeout_s=timeout)
+    shared_cache = work.resolve() / "catalog-cache"
+    share_catalog(shared_cache, repo / STATE_DIR / "cache")
     log = run_dir / "growthhacker.log"
     env = {**target_environ(environ), "NO_COLOR": "1", "COLUMNS": "160", "PYTHONUNBUFFERED": "1"}
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -166,6 +170,7 @@ def execute(spec: RunSpec, work: Path, backend: Backend, environ: Mapping[str, s
             proc.wait()
             exit_code, process = None, "timeout"
     wall_s = time.monotonic() - started
+    share_catalog(repo / STATE_DIR / "cache", shared_cache)
     error = None if process == "finished" else _tail(log)
     record = RunRecord(spec=spec, backend=backend.describe(spec.framework), started_at=started_at,
                        machine=machine(), process=process, exit_code=exit_code, error=error, wall_s=wall_s)
@@ -181,6 +186,27 @@ def target_environ(environ: Mapping[str, str]) -> dict[str, str]:
     the bot's runs and for the audit the benchmark makes itself."""
     bin_dir = str(Path(sys.executable).parent)
     return {**environ, "PATH": os.pathsep.join([bin_dir, environ.get("PATH", os.defpath)])}
+
+
+def share_catalog(source: Path, destination: Path) -> list[str]:
+    """Copy the OPE catalog caches (``catalog-*.json``) of ``source`` that ``destination`` lacks.
+
+    Every benchmark run works on a fresh copy of its target, so without this each run would read the
+    installed libraries' signatures again, which a user's repeated runs on one repository do once
+    (README, "Caches"). Returns the names copied; a cache that cannot be copied is just left out.
+    """
+    copied: list[str] = []
+    for cached in sorted(source.glob("catalog-*.json")) if source.is_dir() else []:
+        target = destination / cached.name
+        if target.exists():
+            continue
+        with contextlib.suppress(OSError):
+            destination.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            shutil.copyfile(cached, partial)
+            partial.replace(target)  # atomic: runs executed at once share the directory
+            copied.append(cached.name)
+    return copied
 
 
 def read_outcome(record: RunRecord, repo: Path) -> RunRecord:

@@ -24,7 +24,7 @@ from bot.results import EvalResult, SeedResult
 from evals.__main__ import main
 from evals.audit import audit
 from evals.records import RunRecord, RunSpec, read_runs
-from evals.runner import Backend, cli_command, read_outcome
+from evals.runner import Backend, cli_command, read_outcome, share_catalog
 from evals.targets import SEED_STRIDE, audit_seeds, list_targets, prepare_repo, run_seeds, target_dir
 from tests.helpers.loop import run_loop
 from tests.helpers.toy import Step, toy_files
@@ -239,3 +239,16 @@ def test_a_winner_that_crashes_on_the_audit_seeds_is_recorded_with_its_failure(m
     failure = facts["winner_audit_failure"]
     assert isinstance(failure, str) and failure.startswith("crash on seed 300")
     assert facts["incumbent_audit_failure"] == failure
+
+
+def test_runs_share_the_catalog_cache_through_the_work_directory(tmp_path: Path) -> None:
+    first_run, shared, second_run = tmp_path / "a" / "cache", tmp_path / "shared", tmp_path / "b" / "cache"
+    first_run.mkdir(parents=True)
+    (first_run / "catalog-0123456789abcdef.json").write_text('{"format": 1}', encoding="utf-8")
+    (first_run / "0a1b.json").write_text("{}", encoding="utf-8")  # an evaluation result: not shared
+
+    assert share_catalog(first_run, shared) == ["catalog-0123456789abcdef.json"]
+    assert share_catalog(first_run, shared) == [], "already there"
+    assert share_catalog(shared, second_run) == ["catalog-0123456789abcdef.json"]
+    assert [p.name for p in second_run.iterdir()] == ["catalog-0123456789abcdef.json"]
+    assert share_catalog(tmp_path / "missing", second_run) == []
