@@ -73,7 +73,8 @@ def test_durations_read_like_a_person_would_say_them() -> None:
 
 def test_without_a_terminal_each_event_is_one_timestamped_line_with_the_counts() -> None:
     out = io.StringIO()
-    console = Console(file=out, force_terminal=False, width=200, highlight=False)
+    # FORCE_COLOR in a CI job makes rich call a log a terminal: still plain lines, as the file is no TTY.
+    console = Console(file=out, force_terminal=True, no_color=True, width=200, highlight=False)
     display = RunDisplay(console, Tracker(config(search=[0], validate=[], confirm=[5]), iterations=2),
                          now=lambda: datetime(2026, 1, 2, 3, 4, 5))
 
@@ -85,18 +86,19 @@ def test_without_a_terminal_each_event_is_one_timestamped_line_with_the_counts()
         display.event(LoopEvent("baseline_done", "baseline err = 1"))
 
     assert not display.live
-    lines = out.getvalue().splitlines()
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue()).splitlines()  # colours may stay; nothing else
     assert lines == ["03:04:05 evaluating the base commit",
                      "03:04:05 [explorer] clip the weights at [100]",
                      "03:04:05 baseline err = 1 (evaluations 2/7, about 10s left)"]
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d .*", line) for line in lines)
-    assert "\x1b" not in out.getvalue(), "no escape codes or redraws in a log"
+    assert "\x1b[1A" not in out.getvalue() and "\r" not in out.getvalue(), "no redraws in a log"
 
 
 def test_on_a_terminal_a_live_bar_counts_the_evaluations() -> None:
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, highlight=False)
-    display = RunDisplay(console, Tracker(config(search=[0], validate=[], confirm=[5]), iterations=2))
+    display = RunDisplay(console, Tracker(config(search=[0], validate=[], confirm=[5]), iterations=2),
+                         live=True)
 
     with display:
         display.seed_done(seed(3.0))

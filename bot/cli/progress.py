@@ -121,11 +121,13 @@ class RunDisplay:
     """
 
     def __init__(
-        self, console: Console, tracker: Tracker, now: Callable[[], datetime] = datetime.now
+        self, console: Console, tracker: Tracker, now: Callable[[], datetime] = datetime.now,
+        live: bool | None = None,
     ) -> None:
+        """``live`` (default: whether the console writes to a real, capable terminal) picks the bar."""
         self.console = console
         self.tracker = tracker
-        self.live = console.is_terminal and not console.is_dumb_terminal
+        self.live = _interactive(console) if live is None else live
         self._now = now
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -168,3 +170,13 @@ class RunDisplay:
         left = self.tracker.seconds_left()
         eta = f"about {duration_text(left)} left" if left is not None else "timing the first seeds"
         self._progress.update(self._task, completed=self.tracker.done, total=self.tracker.planned, eta=eta)
+
+
+def _interactive(console: Console) -> bool:
+    """True when ``console`` writes to a terminal someone watches.
+
+    The file itself must be a TTY: CI systems often set FORCE_COLOR, which makes rich treat a log as a
+    terminal, and a redrawn bar in a log is noise.
+    """
+    isatty = getattr(console.file, "isatty", None)
+    return bool(isatty is not None and isatty()) and not console.is_dumb_terminal
