@@ -194,6 +194,9 @@ class LoopConfig(_Model):
     max_same_failures: int = Field(3, ge=1)
     #: How many of the best search-seed candidates are tried on the held-out seeds.
     confirm_top: int = Field(3, ge=1)
+    #: Hypotheses proposed per round, all on the same incumbent; their search evaluations run at
+    #: once as far as ``evaluate.workers`` allows, and the journal is re-read before the next round.
+    round_size: int = Field(1, ge=1, le=16)
     #: Minimum relative improvement of the objective mean to count (0.01 = 1%); smaller changes
     #: either way are "within noise".
     min_improvement: float = Field(0.0, ge=0.0)

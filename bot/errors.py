@@ -14,7 +14,9 @@ usage error (an unknown option or a bad option value) and no class here uses it:
     ├── EvaluationError (5)        the eval harness itself could not run (never a candidate failure;
     │                              those are recorded as failed candidates, not raised)
     ├── JournalError (6)           the journal cannot be read or written, or holds no baseline for the
-    │                              run to report
+    │   │                          run to report
+    │   └── ShardError             a search shard's directory is missing, unfinished, of another run or
+    │                              damaged: the gather refuses it and merges nothing
     ├── AgentError (7)             the agent cannot be started (an unusable agent command); during a
     │   │                          run an agent's failure is a failed iteration, not an exit
     │   └── BudgetExceeded         the next call could exceed the budget: the loop stops there and
@@ -108,6 +110,11 @@ class JournalError(GrowthHackerError):
     """The journal file cannot be read or written (lines it cannot understand are skipped, not this)."""
 
     exit_code = 6
+
+
+class ShardError(JournalError):
+    """A search shard's directory cannot be gathered: missing, unfinished, of another run or damaged
+    (the gather merges nothing; re-run the shard it names)."""
 
 
 class AgentError(GrowthHackerError):

@@ -10,6 +10,7 @@ Results are cached by (tree, seed, settings).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -205,6 +206,13 @@ class Evaluator:
             cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EvaluationError(f"cannot create the evaluation cache {cache_dir}: {exc}") from exc
+
+    def with_workers(self, workers: int) -> Evaluator:
+        """This evaluator with ``workers`` seeds at once (the same cache and environment), for
+        candidates evaluated side by side within ``evaluate.workers``. Raises nothing."""
+        twin = copy.copy(self)
+        twin.config = self.config.model_copy(update={"workers": max(1, workers)})
+        return twin
 
     def required_metrics(self) -> list[str]:
         """The objective metric followed by the guardrail metrics, without duplicates."""

@@ -12,77 +12,34 @@ progress as :class:`LoopEvent` values to a callback the caller renders.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest, Usage
 from bot.config import Config
-from bot.errors import AgentError, BudgetExceeded, PatchError
+from bot.errors import AgentError, BudgetExceeded, JournalError, PatchError
 from bot.evaluate import Evaluator
 from bot.gate import Gate, Refusal, write_json
 from bot.harness import ReadOnlyExcerpt, read_only_context
-from bot.journal import (
-    BaselineRecorded,
-    ConfirmationRecorded,
-    IterationRecorded,
-    Journal,
-    Record,
-    RunFinished,
-    RunStarted,
-)
+from bot.journal import IterationRecorded, Journal, RunFinished, RunStarted
 from bot.patch import diff_summary
 from bot.results import Attempt, AttemptStatus, EvalResult, RunSummary
-from bot.selection import (
-    improved,
-    incumbent,
-    judge_confirmation,
-    judge_search,
-    ranks_above,
-    stop_reason,
-)
+from bot.rounds import Proposal, Slots
+from bot.runstate import EventSink, LoopEvent, RunState, describe, failed_record, seeds_of
+from bot.selection import improved, incumbent, judge_confirmation, judge_search, ranks_above, stop_reason
 from bot.tiers import Tiers, baseline_failure, baseline_ok
 from bot.workspace import Workspace, candidate_message
+
+__all__ = ["MAX_REPAIRS", "EventSink", "Loop", "LoopEvent"]
 
 #: Bounded repair: a refused diff goes back to the Coder at most this many times.
 MAX_REPAIRS = 2
 
 
-@dataclass(frozen=True)
-class LoopEvent:
-    """Something the user may want to see: ``kind`` is a stable name, ``message`` is for humans."""
-
-    kind: str
-    message: str
-    iteration: int | None = None
-
-
-EventSink = Callable[[LoopEvent], None]
-
-
-@dataclass
-class _State:
-    """What the loop knows about the run so far (rebuilt from the journal on resume)."""
-
-    baseline: BaselineRecorded | None = None
-    iterations: dict[int, IterationRecorded] = field(default_factory=dict)
-    confirmations: dict[int, ConfirmationRecorded] = field(default_factory=dict)
-
-    @classmethod
-    def from_records(cls, records: list[Record]) -> _State:
-        state = cls()
-        for r in records:
-            if isinstance(r, BaselineRecorded):
-                state.baseline = r
-            elif isinstance(r, IterationRecorded):
-                state.iterations[r.iteration] = r
-            elif isinstance(r, ConfirmationRecorded):
-                state.confirmations[r.iteration] = r
-        return state
-
-
 class Loop:
-    """One run of the inner loop on a workspace. Construct, then call :meth:`run`."""
+    """One run of the inner loop on a workspace. Construct, then call :meth:`run` (a search shard:
+    :meth:`search`; the gather of a sharded run, which needs no ``agent``: :meth:`conclude`)."""
 
     def __init__(
         self,
@@ -91,7 +48,7 @@ class Loop:
         workspace: Workspace,
         evaluator: Evaluator,
         journal: Journal,
-        agent: Agent,
+        agent: Agent | None,
         run_id: str,
         run_dir: Path,
         iterations: int | None = None,
@@ -99,6 +56,8 @@ class Loop:
         on_event: EventSink | None = None,
         branch_prefix: str | None = None,
         deadline: float | None = None,
+        numbers: Sequence[int] | None = None,
+        shard: int = 0,
     ) -> None:
         self.config = config
         self.ws = workspace
@@ -108,6 +67,10 @@ class Loop:
         self.run_id = run_id
         self.run_dir = run_dir
         self.iterations = config.loop.iterations if iterations is None else iterations
+        #: The iteration numbers this loop runs: all of them, or a search shard's slice of them.
+        self.numbers = list(range(1, self.iterations + 1)) if numbers is None else list(numbers)
+        #: Which slice of the exploration this loop searches (0 for a run that is not sharded).
+        self.shard = shard
         self.hints = hints or []
         self.emit: EventSink = on_event or (lambda event: None)
         #: time.monotonic() after which no iteration starts (None: no limit).
@@ -115,17 +78,53 @@ class Loop:
         self.branch = f"{branch_prefix or config.github.branch_prefix}{run_id}"
         self.policy = workspace.policy(config.edit)
         self.objective = config.evaluate.objective
-        self.gate = Gate(config, workspace, self.policy, evaluator,
-                         lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
+        notify = lambda kind, message, n: self.emit(LoopEvent(kind, message, n))  # noqa: E731
+        self.gate = Gate(config, workspace, self.policy, evaluator, notify)
         self.read_only: list[ReadOnlyExcerpt] | None = None
+        self.slots = Slots(config=config, workspace=workspace, policy=self.policy, evaluator=evaluator,
+                           run_id=run_id, notify=notify)
         self.tiers = Tiers(config=config, workspace=workspace, policy=self.policy, gate=self.gate,
                            evaluator=evaluator, journal=journal, run_id=run_id, run_dir=run_dir,
-                           notify=lambda kind, message, n: self.emit(LoopEvent(kind, message, n)))
+                           notify=notify)
 
     # ------------------------------------------------------------------ run
     def run(self, resume: bool = False) -> RunSummary:
         """Run (or resume) to the end and return the summary; the journal records every step."""
-        state = _State.from_records(self.journal.by_run(self.run_id)) if resume else _State()
+        state = self._start(resume)
+        assert state.baseline is not None
+        if not baseline_ok(state.baseline):
+            return self._finish(winner=None, reason=baseline_failure(state.baseline))
+        return self._conclude(state, self._iterate(state))
+
+    def search(self, resume: bool = False) -> str | None:
+        """A search shard's part of a run: the start, the baseline and this loop's iterations, with
+        no selection (the gather selects over every shard); returns why it stopped early (or why the
+        baseline cannot be compared against), None when it ran all its iterations."""
+        state = self._start(resume)
+        assert state.baseline is not None
+        if not baseline_ok(state.baseline):
+            return baseline_failure(state.baseline)
+        return self._iterate(state)
+
+    def conclude(self, stopped: str | None = None) -> RunSummary:
+        """The gather's part of a sharded run: selection over the iterations merged from its shards,
+        held-out confirmation and the winner's branch, as :meth:`run` ends (``stopped``: why shards
+        stopped early); a finished run is only summarised again. Raises JournalError: no baseline."""
+        records = self.journal.by_run(self.run_id)
+        if any(isinstance(r, RunFinished) for r in records):
+            return self.journal.summary(self.run_id)
+        state = RunState.from_records(records)
+        if state.baseline is None:
+            raise JournalError(f"run {self.run_id} has no baseline in {self.journal.path}: gather its "
+                               "shards first")
+        if not baseline_ok(state.baseline):
+            return self._finish(winner=None, reason=baseline_failure(state.baseline))
+        return self._conclude(state, stopped)
+
+    def _start(self, resume: bool) -> RunState:
+        """The run's state: recorded so far (``resume``), or a new run started and its baseline."""
+        state = RunState.from_records(self.journal.by_run(self.run_id)) if resume else RunState()
+        assert self.agent is not None, "only a loop that concludes a gathered run has no agent"
         if not resume:
             self.journal.append(
                 RunStarted(
@@ -147,9 +146,9 @@ class Loop:
             state.baseline = self.tiers.baseline()
         elif self.config.evaluate.seeds.validation and state.baseline.validation is None:
             state.baseline = self.tiers.with_validation(state.baseline)  # a run begun without the tier
-        if not baseline_ok(state.baseline):
-            return self._finish(winner=None, reason=baseline_failure(state.baseline))
-        stopped = self._iterate(state)
+        return state
+
+    def _conclude(self, state: RunState, stopped: str | None) -> RunSummary:
         winner, reason = self._select(state)
         if winner is None:
             return self._finish(winner=None, reason=reason, stopped=stopped)
@@ -167,35 +166,72 @@ class Loop:
         return self.journal.summary(self.run_id)
 
     # ----------------------------------------------------------- iterations
-    def _iterate(self, state: _State) -> str | None:
-        """Run the remaining iterations; returns why it stopped early, or None."""
+    def _iterate(self, state: RunState) -> str | None:
+        """Run the remaining iterations, ``loop.round_size`` at a time; returns why it stopped early."""
         start = max(state.iterations, default=0) + 1
-        for n in range(start, self.iterations + 1):
-            if self.deadline is not None and time.monotonic() >= self.deadline:
-                self.emit(LoopEvent("stopped", "time limit reached", n))
-                return "time limit reached"
-            try:
-                record = self._iteration(state, n)
-            except BudgetExceeded as exc:
-                self.emit(LoopEvent("stopped", f"budget exhausted: {exc}", n))
-                return f"budget exhausted: {exc}"
-            state.iterations[n] = record
-            self.journal.append(record)
-            self.emit(LoopEvent("iteration_done", _describe(record, self.objective.metric), n))
-            stop = stop_reason(state.iterations, self.config)
-            if stop:
-                self.emit(LoopEvent("stopped", stop, n))
-                return stop
+        todo = [n for n in self.numbers if n >= start]
+        size = self.config.loop.round_size
+        try:
+            for at in range(0, len(todo), size):
+                if self.deadline is not None and time.monotonic() >= self.deadline:
+                    self.emit(LoopEvent("stopped", "time limit reached", todo[at]))
+                    return "time limit reached"
+                records, exhausted = self._round(state, todo[at : at + size])
+                for record in records:
+                    state.iterations[record.iteration] = record
+                    self.journal.append(record)
+                    self.emit(LoopEvent("iteration_done", describe(record, self.objective.metric),
+                                        record.iteration))
+                last = todo[min(at + size, len(todo)) - 1]
+                if exhausted is not None:
+                    self.emit(LoopEvent("stopped", f"budget exhausted: {exhausted}", last))
+                    return f"budget exhausted: {exhausted}"
+                stop = stop_reason(state.iterations, self.config)
+                if stop:
+                    self.emit(LoopEvent("stopped", stop, last))
+                    return stop
+        finally:
+            self.slots.close()
         return None
 
-    def _parent(self, state: _State) -> IterationRecorded | None:
+    def _parent(self, state: RunState) -> IterationRecorded | None:
         return incumbent(state.iterations.values(), self.objective)
 
-    def _iteration(self, state: _State, n: int) -> IterationRecorded:
+    def _round(self, state: RunState, numbers: list[int]) -> tuple[list[IterationRecorded], str | None]:
+        """One round: a proposal per iteration number, all built on the same incumbent, then their
+        search evaluations (side by side for more than one: :mod:`bot.rounds`), judged in order;
+        returns the records and, if the budget ran out, why (what was proposed is still recorded)."""
+        parent = self._parent(state)
+        done: dict[int, IterationRecorded] = {}
+        pending: list[Proposal] = []
+        exhausted: str | None = None
+        for n in numbers:
+            try:
+                outcome = self._propose(state, n, parent, pending)
+            except BudgetExceeded as exc:
+                exhausted = str(exc)
+                break
+            if isinstance(outcome, IterationRecorded):
+                done[n] = outcome
+            else:
+                pending.append(outcome)
+        if len(pending) == 1:  # the Coder left the candidate applied in the loop's own worktree
+            searched = [self.gate.search(pending[0].it_dir, pending[0].n)]
+        else:
+            searched = self.slots.search(pending)
+        for proposal, (search, refusal) in zip(pending, searched, strict=True):
+            rival = incumbent([*state.iterations.values(), *done.values()], self.objective)
+            done[proposal.n] = self._measure(state, proposal, search, refusal, rival, len(pending) > 1)
+        return [done[n] for n in sorted(done)], exhausted
+
+    def _propose(
+        self, state: RunState, n: int, parent: IterationRecorded | None, earlier: list[Proposal],
+    ) -> Proposal | IterationRecorded:
+        """Iteration ``n``'s hypothesis and diff on ``parent``, or its record when it failed before
+        any evaluation (the agent, the patch engine, a duplicate)."""
         started = time.monotonic()
         it_dir = self.run_dir / str(n)
         it_dir.mkdir(parents=True, exist_ok=True)
-        parent = self._parent(state)
         self.ws.reset()
         if parent is not None:
             self.ws.apply(parent.diff, self.policy)
@@ -221,15 +257,19 @@ class Loop:
             run_id=self.run_id,
             read_only=self.read_only,
             other_files=self.ws.readonly_files(self.policy),
+            shard=self.shard,
+            proposed=[p.analysis.hypothesis for p in earlier],
         )
         usage = Usage()
+        assert self.agent is not None
         self.emit(LoopEvent("analyzing", f"iteration {n}/{self.iterations}: asking the analyzer", n))
         try:
             reply = self.agent.analyzer.analyze(context)
         except BudgetExceeded:
             raise
         except AgentError as exc:
-            return self._failed(n, parent, None, Refusal("analyzer", f"analyzer: {exc}"), usage, started)
+            refusal = Refusal("analyzer", f"analyzer: {exc}")
+            return failed_record(self.run_id, n, parent, None, refusal, usage, started)
         usage += reply.usage
         analysis = reply.analysis
         (it_dir / "prompt-analyzer.md").write_text(reply.prompt, encoding="utf-8")
@@ -239,25 +279,39 @@ class Loop:
 
         diff, refused, usage = self._code(analysis, files, parent, incumbent, it_dir, usage)
         if refused is not None:
-            return self._failed(n, parent, analysis, refused, usage, started)
+            return failed_record(self.run_id, n, parent, analysis, refused, usage, started)
         (it_dir / "candidate.diff").write_text(diff, encoding="utf-8")
-        duplicate = next((r.iteration for r in state.iterations.values() if r.diff == diff), None)
+        duplicate = next((r.iteration for r in state.iterations.values() if r.diff == diff),
+                         next((p.n for p in earlier if p.diff == diff), None))
         if duplicate is not None:
             dup = Refusal("duplicate", f"duplicate of iteration {duplicate}")
-            return self._failed(n, parent, analysis, dup, usage, started, diff)
-        search, refusal = self.gate.search(it_dir, n)
+            return failed_record(self.run_id, n, parent, analysis, dup, usage, started, diff)
+        return Proposal(n=n, started=started, it_dir=it_dir, parent=parent, analysis=analysis, diff=diff,
+                        usage=usage)
+
+    def _measure(
+        self, state: RunState, p: Proposal, search: EvalResult | None, refusal: Refusal | None,
+        rival: IterationRecorded | None, elsewhere: bool,
+    ) -> IterationRecorded:
+        """The record of proposal ``p`` evaluated on the search seeds (``search``, or the gate's
+        ``refusal``), validated when it is better and ahead of ``rival`` (the best so far); the
+        validation runs in the loop's worktree, where ``elsewhere`` says the candidate is not yet."""
+        n, parent, analysis, diff, usage, started = p.n, p.parent, p.analysis, p.diff, p.usage, p.started
+        fail = partial(failed_record, self.run_id, n, parent, analysis)
         if refusal is not None:
             status: AttemptStatus = "flagged" if refusal.kind == "integrity" else "failed"
-            return self._failed(n, parent, analysis, refusal, usage, started, diff, search, status)
-        assert search is not None
+            return fail(refusal, usage, started, diff, search, status)
+        assert search is not None and state.baseline is not None
         verdict = judge_search(state.baseline.search, search, self.config)
         validation: EvalResult | None = None
-        if verdict.ok and self.config.evaluate.seeds.validation and ranks_above(
-            search, parent, self.objective
-        ):
-            validation, verdict, tampering = self.tiers.validate(state.baseline, n, it_dir)
+        ahead = ranks_above(search, rival, self.objective)
+        if verdict.ok and self.config.evaluate.seeds.validation and ahead:
+            if elsewhere:
+                self.ws.reset()
+                self.ws.apply(diff, self.policy)
+            validation, verdict, tampering = self.tiers.validate(state.baseline, n, p.it_dir)
             if tampering is not None:
-                return self._failed(n, parent, analysis, tampering, usage, started, diff, search, "flagged")
+                return fail(tampering, usage, started, diff, search, "flagged")
         status = "improved" if verdict.ok else "no_gain"
         return IterationRecorded(
             run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
@@ -279,6 +333,7 @@ class Loop:
             request = CoderRequest(analysis=analysis, files=files, feedback=feedback,
                                    previous_diff=previous, attempt=attempt, incumbent=incumbent,
                                    read_only=self.read_only or [])
+            assert self.agent is not None
             try:
                 reply = self.agent.coder.write_diff(request)
             except BudgetExceeded:
@@ -300,23 +355,8 @@ class Loop:
             return self.ws.diff_from_base(), None, usage
         return "", Refusal("patch", f"patch: {feedback} (after {MAX_REPAIRS} repairs)"), usage
 
-    def _failed(
-        self, n: int, parent: IterationRecorded | None, analysis: Analysis | None, refusal: Refusal,
-        usage: Usage, started: float, diff: str = "", search: EvalResult | None = None,
-        status: AttemptStatus = "failed",
-    ) -> IterationRecorded:
-        return IterationRecorded(
-            run_id=self.run_id, iteration=n, parent=parent.iteration if parent else None,
-            hypothesis=analysis.hypothesis if analysis else "(no hypothesis)",
-            persona=analysis.persona if analysis else "none", plan=analysis.plan if analysis else "",
-            diff=diff, diff_summary=diff_summary(diff) if diff else "", status=status, search=search,
-            failure_reason=refusal.reason, failure_kind=refusal.kind,
-            details=analysis.details if analysis else {}, tokens=usage.tokens, usd=usage.usd,
-            duration_s=time.monotonic() - started,
-        )
-
     # ------------------------------------------------------------ selection
-    def _select(self, state: _State) -> tuple[int | None, str]:
+    def _select(self, state: RunState) -> tuple[int | None, str]:
         """Post-hoc selection over all iterations; confirms finalists on held-out seeds."""
         assert state.baseline is not None
         metric = self.objective.metric
@@ -339,31 +379,19 @@ class Loop:
             return None, (f"no improvement: iteration(s) {names} beat the baseline on the search seeds "
                           "but did not confirm on the held-out seeds")
         improvement, winner = max(confirmed)
-        held_out = _seeds(state.confirmations[winner].confirm)
+        held_out = seeds_of(state.confirmations[winner].confirm)
         return winner, (f"iteration {winner} improves {metric} by {improvement:+.1%} on the held-out "
                         f"seeds {held_out}")
 
-    def _confirm_improvement(self, state: _State, winner: int) -> float:
+    def _confirm_improvement(self, state: RunState, winner: int) -> float:
         assert state.baseline is not None
         return judge_confirmation(state.baseline.confirm, state.confirmations[winner].confirm,
                                   self.config).improvement
 
-    def _commit_winner(self, state: _State, winner: int, improvement: float) -> str:
+    def _commit_winner(self, state: RunState, winner: int, improvement: float) -> str:
         record = state.iterations[winner]
         message = candidate_message(record.hypothesis, self.objective.metric, improvement,
-                                    _seeds(state.confirmations[winner].confirm), self.run_id, winner)
+                                    seeds_of(state.confirmations[winner].confirm), self.run_id, winner)
         self.ws.commit_candidate(self.branch, record.diff, message, self.policy)
         self.emit(LoopEvent("committed", f"committed the winner on branch {self.branch}", winner))
         return self.branch
-
-
-def _seeds(result: EvalResult) -> list[int]:
-    return [s.seed for s in result.seeds]
-
-
-def _describe(record: IterationRecorded, metric: str) -> str:
-    if record.status in ("failed", "flagged"):
-        return f"{record.status}: {record.failure_reason}"
-    assert record.search is not None
-    return f"{record.status}: {metric} = {record.search.mean(metric):.4g} ({record.diff_summary})"
-

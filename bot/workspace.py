@@ -186,6 +186,15 @@ class Workspace:
         workspace.reset()
         return workspace
 
+    @staticmethod
+    def resolve(project: Path, ref: str) -> str:
+        """The commit id ``ref`` names in the repository of ``project`` (what shards of one run share).
+
+        Raises:
+            WorkspaceError: not a git repository, or ``ref`` names no commit.
+        """
+        return git(repo_root(project), "rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+
     @property
     def project_root(self) -> Path:
         """The project directory inside the worktree (where the eval command runs)."""

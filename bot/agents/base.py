@@ -72,6 +72,12 @@ class AnalyzerContext:
     #: The project's other code and configuration (the harness, its settings) in full, read-only:
     #: where the heuristic looks for reads of a result key. The LLM prompts get ``read_only`` instead.
     other_files: dict[str, str] = field(default_factory=dict)
+    #: Which slice of the exploration this search explores: 0 for a run that is not sharded, else the
+    #: search shard's index (a deterministic agent starts its shard's island from a different move).
+    shard: int = 0
+    #: The hypotheses already proposed in this round (``loop.round_size`` > 1), not yet evaluated:
+    #: the Analyzer proposes something else.
+    proposed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

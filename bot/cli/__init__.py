@@ -1,10 +1,11 @@
 """The `growthhacker` command line: thin click commands over the library below.
 
 One module per command group: :mod:`~bot.cli.run` (``run``, ``report``, ``journal``),
-:mod:`~bot.cli.demo`, :mod:`~bot.cli.verify`, :mod:`~bot.cli.init`, :mod:`~bot.cli.action`; what they
-share is in :mod:`~bot.cli.common`. Every :class:`~bot.errors.GrowthHackerError` a command raises
-leaves as a one-line message and its class's exit code (the tree in bot/errors.py, the table in
-README.md, "Exit codes"); click's own usage errors exit 2.
+:mod:`~bot.cli.shards` (``shard``, ``gather``), :mod:`~bot.cli.demo`, :mod:`~bot.cli.verify`,
+:mod:`~bot.cli.init`, :mod:`~bot.cli.action`; what they share is in :mod:`~bot.cli.common`.
+Every :class:`~bot.errors.GrowthHackerError` a command raises leaves as a one-line message and its
+class's exit code (the tree in bot/errors.py, the table in README.md, "Exit codes"); click's own
+usage errors exit 2.
 
 The commands are imported lazily, when one is invoked: importing them all (the loop, the GitHub
 client, pydantic models, numpy) took seconds, which `growthhacker --help` and every light command
@@ -30,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "GITHUB_EVENT_PATH and do this job's part of its work (--mode)."),
     "demo": ("demo", "demo",
              "Run the whole loop on a copy of the bundled example OPE repository, with no API key."),
+    "gather": ("shards", "gather_cmd",
+               "Join the finished search shards in SHARD_DIRS (all of one run): merge their records into "
+               "the journal, confirm the finalists on the held-out seeds and commit the winner, as a run "
+               "ends."),
     "init": ("init", "init", "Find REPO's evaluation by running it once; write .growthhacker.yml and the "
              "GitHub workflows."),
     "journal": ("run", "journal_cmd",
@@ -37,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("run", "report",
                "Rebuild report.md and plot.png of RUN_ID (default: the latest run) from the journal."),
     "run": ("run", "run", "Optimise the OPE code of REPO: baseline, N iterations, post-hoc selection."),
+    "shard": ("shards", "shard", "Run search shard INDEX of COUNT of run RUN_ID into the directory OUT (no "
+              "selection: `gather` selects over every shard)."),
     "verify": ("verify", "verify", "Evaluate two commits of REPO on the search seeds, one after the other, "
                "and print the deltas."),
 }

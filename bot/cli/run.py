@@ -20,7 +20,7 @@ from bot.cli.progress import RunDisplay, Tracker
 from bot.cli.tables import terminal_table
 from bot.config import CONFIG_FILE, load_config
 from bot.decision import Criteria
-from bot.errors import PatchError, ResumeError, RunNotFound
+from bot.errors import ConfigError, PatchError, ResumeError, RunNotFound
 from bot.evaluate import Evaluator
 from bot.github.render import pr_body, pr_title
 from bot.journal import JOURNAL_FILE, IterationRecorded, Journal, Record, RunStarted
@@ -169,16 +169,35 @@ def show_summary(summary: RunSummary, run_dir: Path) -> None:
 @click.option("--base", "base_ref", default="HEAD", show_default=True, help="Commit to optimise from.")
 @click.option("--time-limit", "time_limit_min", type=click.FloatRange(0, min_open=True), metavar="MINUTES",
               help="Start no iteration after this many minutes; the best so far is still selected.")
+@click.option("--shards", type=click.IntRange(1, 64), help="Split the search into this many shards, each a "
+              "process with its own workspace and a 1/SHARDS share of the iterations and LLM budget, then "
+              "gather them and select as one run does.")
+@click.option("--workers", type=click.IntRange(1, 64), help="With --shards: shards running at once "
+              "(default: all).")
 @errors_to_exit_codes
 def run(repo: Path, config_path: Path | None, iterations: int | None, agent_name: str | None,
         agent_command: str | None, framework: Framework, hints: tuple[str, ...], resume: bool,
-        base_ref: str, time_limit_min: float | None) -> None:
+        base_ref: str, time_limit_min: float | None, shards: int | None, workers: int | None) -> None:
     """Optimise the OPE code of REPO: baseline, N iterations, post-hoc selection.
 
     The winner (if any candidate beats the baseline on the search seeds, keeps every guardrail and
     confirms on the held-out seeds) is committed on branch growthhacker/<run-id>; the report, plot
     and per-iteration files go to REPO/.growthhacker/runs/<run-id>/. Your checkout is not touched.
     """
+    if shards is not None:
+        if resume or time_limit_min is not None:
+            raise ConfigError("--resume and --time-limit are for a single run; re-run a sharded run's "
+                              "unfinished shards with `growthhacker shard` (the command is in its log), "
+                              "then `gather`")
+        # Imported here: bot.cli.shards builds on this module.
+        from bot.cli.shards import run_sharded
+
+        summary, run_dir = run_sharded(repo, shards=shards, workers=workers, config_path=config_path,
+                                       iterations=iterations, agent_name=agent_name,
+                                       agent_command=agent_command, hints=list(hints), base_ref=base_ref,
+                                       framework=framework)
+        show_summary(summary, run_dir)
+        return
     summary, run_dir = execute_run(repo, config_path=config_path, iterations=iterations,
                                    agent_name=agent_name, hints=list(hints), resume=resume,
                                    base_ref=base_ref, agent_command=agent_command, framework=framework,

@@ -43,7 +43,8 @@ class HeuristicAnalyzer:
         found = survey(context.files, self.catalog, context.other_files, memory.learned_keys)
         plan = journal_plan(memory, found, context.files)
         budget = runtime_budget((g.metric, g.max_regression, g.goal) for g in context.guardrails)
-        candidates = [m for m in (*found.moves, *plan.extra) if not memory.tried(m)]
+        candidates = [m for m in (*found.moves, *plan.extra)
+                      if not memory.tried(m) and m.hypothesis not in context.proposed]
         # Runtime against the baseline: improvements stacked into the files may have spent some already.
         spent = spent_runtime(found.moves, memory.settings)
         candidates = [replace(m, cost=m.cost * spent) for m in candidates]
@@ -71,7 +72,7 @@ class HeuristicAnalyzer:
                 f"{calls} OPE calls found in {len(found.scans)} editable Python files; "
                 "widen edit.paths, or use an LLM agent for changes beyond estimator/knob/reward-model swaps"
             )
-        best = ranking.scored[0]
+        best = ranking.scored[_pick(context, len(ranking.scored))]
         move = best.move
         analysis = Analysis(
             hypothesis=move.hypothesis,
@@ -82,3 +83,11 @@ class HeuristicAnalyzer:
             details={**move.details(), "score": f"{best.score:.1f}", "mode": ranking.mode},
         )
         return AnalyzerReply(analysis=analysis, prompt=prompt, response=render_response(best))
+
+
+def _pick(context: AnalyzerContext, ranked: int) -> int:
+    """The rank of the move to propose among ``ranked`` untried ones: the best, except for the first
+    move of search shard ``i`` of a sharded run, which takes the ``i``-th best (its island's root), so
+    shards explore from different starting points and then each builds best-first on its own."""
+    first = not any(attempt.run_id == context.run_id for attempt in context.attempts)
+    return context.shard % ranked if first and context.run_id is not None else 0

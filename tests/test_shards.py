@@ -1,0 +1,124 @@
+"""Sharded search through the real CLI: K shard processes with their own workspaces and directories,
+then a gather that selects as a single run does; a killed shard re-run writes the same records."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.journal import IterationRecorded, Journal
+from bot.shards import DONE, JOURNAL, RECORDS, ShardSpec
+from tests.helpers.loop import run_loop
+from tests.helpers.sketch import PIPELINE, candidate_text, sketch_files
+from tests.helpers.toy import Step
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "ANTHROPIC_API_KEY": "", "ANTHROPIC_BASE_URL": ""}
+
+
+def growthhacker(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_three_shards_select_the_winner_a_single_run_selects_over_the_same_candidates(
+    make_repo,  # type: ignore[no-untyped-def]
+) -> None:
+    repo = make_repo(sketch_files(iterations=6))
+
+    result = growthhacker("run", str(repo), "--shards", "3", "--workers", "2")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    journal = Journal(repo / ".growthhacker" / "journal.jsonl")
+    [run_id] = journal.run_ids()
+    sharded = journal.summary(run_id)
+    records = sorted((r for r in journal.by_run(run_id) if isinstance(r, IterationRecorded)),
+                     key=lambda r: r.iteration)
+    assert [r.iteration for r in records] == [1, 2, 3, 4, 5, 6]
+    # Each shard is an island: its first move differs from the others' (the heuristic's i-th best).
+    firsts = [r for r in records if r.iteration <= 3]
+    assert len({r.diff for r in firsts}) == 3, [r.hypothesis for r in firsts]
+    assert [r.parent for r in firsts] == [None, None, None]
+    assert sharded.winner is not None, sharded.reason
+    run_dir = repo / ".growthhacker" / "runs" / run_id
+    assert (run_dir / "report.md").is_file() and (run_dir / "pr.md").is_file()
+    assert all((run_dir / str(n) / "candidate.diff").is_file() for n in range(1, 7) if records[n - 1].diff)
+    branch = subprocess.run(["git", "show", f"growthhacker/{run_id}:{PIPELINE}"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
+    assert branch == candidate_text(repo, records[sharded.winner - 1].diff)
+
+    # One process over the same candidates (each iteration's file as the shards left it) and seeds.
+    steps = [Step(r.hypothesis, candidate_text(repo, r.diff), path=PIPELINE) for r in records]
+    single, _, _ = run_loop(make_repo(sketch_files(iterations=6), name="single"), steps, run_id="single")
+
+    assert single.winner == sharded.winner
+    assert [(i.iteration, i.status, i.confirmed) for i in single.iterations] == [
+        (i.iteration, i.status, i.confirmed) for i in sharded.iterations
+    ]
+    assert single.best is not None and sharded.best is not None
+    assert single.best.diff == sharded.best.diff
+
+    again = growthhacker("gather", "--repo", str(repo), *(str(run_dir / "shards" / str(i)) for i in range(3)))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 record(s) merged" in again.stdout
+    assert journal.summary(run_id) == sharded
+
+
+def test_a_killed_shard_rerun_writes_the_records_of_an_uninterrupted_one(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = sketch_files(iterations=6, sleep_s=0.2)
+    steady, killed = make_repo(files, name="steady"), make_repo(files, name="killed")
+    shard = ["--index", "0", "--count", "2", "--base", "HEAD", "--iterations", "6"]
+
+    done = growthhacker("shard", str(steady), "--run-id", "r1", *shard, "--out", str(tmp_path / "steady"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    out = tmp_path / "killed"
+    child = subprocess.Popen([sys.executable, "-m", "bot.cli", "shard", str(killed), "--run-id", "r1", *shard,
+                              "--out", str(out)], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    journal = Journal(out / JOURNAL)
+    while time.monotonic() < deadline and child.poll() is None:
+        if journal.path.exists() and any(isinstance(r, IterationRecorded) for r in journal.by_run("r1")):
+            break
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert not (out / DONE).exists(), "the shard was killed before it finished"
+
+    rerun = growthhacker("shard", str(killed), "--run-id", "r1", *shard, "--out", str(out))
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "resuming shard 0" in rerun.stdout
+    assert _records(out) == _records(tmp_path / "steady")
+    iterations = [json.loads(line)["iteration"] for line in (out / RECORDS).read_text().splitlines()
+                  if '"kind":"iteration"' in line]
+    assert iterations == ShardSpec(run_id="r1", index=0, count=2, base_commit="x", iterations=6).numbers()
+
+    before = (out / RECORDS).read_bytes(), (out / DONE).read_bytes()
+    finished = growthhacker("shard", str(killed), "--run-id", "r1", *shard, "--out", str(out))
+    assert finished.returncode == 0 and "already finished" in finished.stdout
+    assert ((out / RECORDS).read_bytes(), (out / DONE).read_bytes()) == before
+
+
+#: What differs between two honest executions of the same shard: when, how long, from which cache,
+#: on which clone of the repository.
+_VOLATILE = {"at", "duration_s", "cached", "base_commit", "elapsed_s", "seconds", "started_at"}
+
+
+def _records(directory: Path) -> list[Any]:
+    return [_stable(json.loads(line)) for line in (directory / RECORDS).read_text().splitlines()]
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
