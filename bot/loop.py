@@ -27,7 +27,7 @@ from bot.patch import diff_summary
 from bot.results import Attempt, AttemptStatus, EvalResult, RunSummary
 from bot.rounds import Proposal, Slots
 from bot.runstate import EventSink, LoopEvent, RunState, describe, failed_record, seeds_of
-from bot.selection import improved, incumbent, judge_confirmation, judge_search, ranks_above, stop_reason
+from bot.selection import incumbent, judge_confirmation, judge_search, ranks_above, stop_reason
 from bot.tiers import Tiers, baseline_failure, baseline_ok
 from bot.workspace import Workspace, candidate_message
 
@@ -149,7 +149,7 @@ class Loop:
         return state
 
     def _conclude(self, state: RunState, stopped: str | None) -> RunSummary:
-        winner, reason = self._select(state)
+        winner, reason = self.tiers.select(state)
         if winner is None:
             return self._finish(winner=None, reason=reason, stopped=stopped)
         improvement = self._confirm_improvement(state, winner)
@@ -356,33 +356,6 @@ class Loop:
         return "", Refusal("patch", f"patch: {feedback} (after {MAX_REPAIRS} repairs)"), usage
 
     # ------------------------------------------------------------ selection
-    def _select(self, state: RunState) -> tuple[int | None, str]:
-        """Post-hoc selection over all iterations; confirms finalists on held-out seeds."""
-        assert state.baseline is not None
-        metric = self.objective.metric
-        finalists = improved(state.iterations.values(), self.objective)[: self.config.loop.confirm_top]
-        if not finalists:
-            tried = len(state.iterations)
-            return None, (f"no improvement: none of {tried} iteration(s) beat the baseline on the search "
-                          "seeds with every guardrail holding")
-        confirmed: list[tuple[float, int]] = []
-        for record in finalists:
-            conf = state.confirmations.get(record.iteration)
-            if conf is None:
-                conf, state.baseline = self.tiers.confirm(state.baseline, record)
-            state.confirmations[record.iteration] = conf
-            if conf.confirmed:
-                verdict = judge_confirmation(state.baseline.confirm, conf.confirm, self.config)
-                confirmed.append((verdict.improvement, record.iteration))
-        if not confirmed:
-            names = ", ".join(str(r.iteration) for r in finalists)
-            return None, (f"no improvement: iteration(s) {names} beat the baseline on the search seeds "
-                          "but did not confirm on the held-out seeds")
-        improvement, winner = max(confirmed)
-        held_out = seeds_of(state.confirmations[winner].confirm)
-        return winner, (f"iteration {winner} improves {metric} by {improvement:+.1%} on the held-out "
-                        f"seeds {held_out}")
-
     def _confirm_improvement(self, state: RunState, winner: int) -> float:
         assert state.baseline is not None
         return judge_confirmation(state.baseline.confirm, state.confirmations[winner].confirm,

@@ -91,6 +91,21 @@ def improved(iterations: Iterable[IterationRecorded], objective: Objective) -> l
     return sorted((r for r in iterations if r.status == "improved" and r.search), key=_rank(objective))
 
 
+def distinct_finalists(
+    iterations: Iterable[IterationRecorded], objective: Objective, top: int
+) -> list[IterationRecorded]:
+    """The ``top`` best improved iterations, each diff once (the earliest iteration that proposed it):
+    search shards explore apart and may reach the same candidate, which a single run records as a
+    duplicate and never confirms twice."""
+    seen: set[str] = set()
+    chosen: list[IterationRecorded] = []
+    for record in improved(iterations, objective):
+        if record.diff not in seen:
+            seen.add(record.diff)
+            chosen.append(record)
+    return chosen[:top]
+
+
 def ranks_above(result: EvalResult, record: IterationRecorded | None, objective: Objective) -> bool:
     """Whether ``result`` (search seeds) beats ``record``'s search mean, the ranking of :func:`improved`
     (True when there is no ``record``): the candidate would become the incumbent."""

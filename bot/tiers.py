@@ -17,7 +17,8 @@ from bot.gate import Gate, Refusal, write_json
 from bot.journal import BaselineRecorded, ConfirmationRecorded, IterationRecorded, Journal
 from bot.patch import PathPolicy
 from bot.results import EvalResult
-from bot.selection import Verdict, judge_confirmation, judge_validation
+from bot.runstate import RunState, seeds_of
+from bot.selection import Verdict, distinct_finalists, judge_confirmation, judge_validation
 from bot.workspace import Workspace
 
 #: ``(kind, message, iteration or None)`` — the loop turns these into its progress events.
@@ -95,6 +96,35 @@ class Tiers:
         if tampering is None:
             self.notify("validated" if verdict.ok else "not_validated", verdict.reason, n)
         return result, verdict, tampering
+
+    def select(self, state: RunState) -> tuple[int | None, str]:
+        """Post-hoc selection over all iterations of ``state``: the best distinct finalists confirmed
+        on the held-out seeds (recorded in ``state``); returns the winner (or None) and why."""
+        assert state.baseline is not None
+        objective = self.config.evaluate.objective
+        finalists = distinct_finalists(state.iterations.values(), objective, self.config.loop.confirm_top)
+        if not finalists:
+            tried = len(state.iterations)
+            return None, (f"no improvement: none of {tried} iteration(s) beat the baseline on the search "
+                          "seeds with every guardrail holding")
+        confirmed: list[tuple[float, int]] = []
+        for record in finalists:
+            conf = state.confirmations.get(record.iteration)
+            if conf is None:
+                conf, state.baseline = self.confirm(state.baseline, record)
+            state.confirmations[record.iteration] = conf
+            if conf.confirmed:
+                verdict = judge_confirmation(state.baseline.confirm, conf.confirm, self.config)
+                confirmed.append((verdict.improvement, record.iteration))
+        if not confirmed:
+            names = ", ".join(str(r.iteration) for r in finalists)
+            return None, (f"no improvement: iteration(s) {names} beat the baseline on the search seeds "
+                          "but did not confirm on the held-out seeds")
+        improvement, winner = max(confirmed)
+        held_out = seeds_of(state.confirmations[winner].confirm)
+        return winner, (f"iteration {winner} improves {objective.metric} by {improvement:+.1%} on the "
+                        f"held-out seeds {held_out}")
+
 
     # -------------------------------------------------------------- held-out
     def confirm(self, baseline: BaselineRecorded,

@@ -41,7 +41,7 @@ CONFIG = """\
 evaluate:
   command: python evaluate.py --seed {{seed}} --out {{metrics_path}}
   objective: {{metric: err, goal: minimize}}
-  seeds: {{search: [0, 1, 2], confirm: [100, 101, 102]}}
+  seeds: {{search: [0, 1, 2], validate: [], confirm: [100, 101, 102]}}
   timeout_s: 30
 edit:
   paths: ["ope/**/*.py"]
