@@ -179,6 +179,16 @@ def parse_analysis(text: str, files: Collection[str]) -> Analysis:
     return analysis.model_copy(update={"files": [path for path in analysis.files if path in files]})
 
 
+def round_note(proposed: list[str]) -> str:
+    """The directive's addition in a round of several proposals (``loop.round_size``): what this
+    round already proposed, so the Analyzer proposes something else ("" when nothing was)."""
+    if not proposed:
+        return ""
+    listed = "\n".join(f"- {clip(hypothesis, 300)}" for hypothesis in proposed)
+    return ("\n\nAlready proposed in this round, evaluated alongside yours (results not known yet); "
+            f"propose something different:\n{listed}")
+
+
 class LLMAnalyzer:
     """An :class:`~bot.agents.base.Analyzer` backed by any :class:`LLMClient`."""
 
@@ -211,7 +221,8 @@ class LLMAnalyzer:
             "guardrails": rails,
             "baseline": describe_baseline_noise(frame, context.baseline),
             "hints": bounded_hints(context.hints, int(cap * _HINTS_SHARE)),
-            "directive": directive(context.iteration, context.iterations, context.attempts),
+            "directive": directive(context.iteration, context.iterations, context.attempts)
+            + round_note(context.proposed),
             "journal": "",
         }
         fixed = sum(len(part) for part in render_template("analyzer", values))
