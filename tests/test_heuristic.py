@@ -7,6 +7,7 @@ the installed obp's real signatures.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import unidiff
 
 from bot.agents.base import Agent, Analysis, AnalyzerContext, CoderRequest
 from bot.agents.heuristic import make_heuristic_agent
+from bot.agents.heuristic.analyzer import HeuristicAnalyzer
 from bot.config import Objective
 from bot.errors import AgentError
 from bot.ope.catalog import Catalog
@@ -462,3 +464,27 @@ def literal_or_seed(keyword: ast.keyword) -> object:
 
 def k_args_are_literal(kwargs: dict[str | None, object]) -> bool:
     return all(v is not NotImplemented for v in kwargs.values())
+
+
+# --- shards and rounds ----------------------------------------------------------------------------
+
+
+def test_each_shard_starts_its_island_from_another_move_then_goes_best_first() -> None:
+    analyzer = HeuristicAnalyzer(Catalog.static())
+    start = dataclasses.replace(context(IPW_PIPELINE), run_id="run")
+    ranked = [scored.move.hypothesis for scored in analyzer.rank(start).scored]
+
+    firsts = [analyzer.analyze(dataclasses.replace(start, shard=i)).analysis for i in range(3)]
+
+    assert [analysis.hypothesis for analysis in firsts] == ranked[:3]
+    tried = attempt(firsts[1], "d", "no_gain", 2)  # of run "run": the island has begun
+    later = dataclasses.replace(start, attempts=[tried], iteration=5, shard=1)
+    assert analyzer.analyze(later).analysis.hypothesis == analyzer.rank(later).scored[0].move.hypothesis
+
+
+def test_in_a_round_the_heuristic_proposes_what_the_round_has_not(agent: Agent) -> None:
+    first = agent.analyzer.analyze(context(IPW_PIPELINE)).analysis.hypothesis
+
+    again = agent.analyzer.analyze(dataclasses.replace(context(IPW_PIPELINE), proposed=[first]))
+
+    assert again.analysis.hypothesis != first

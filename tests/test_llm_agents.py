@@ -626,3 +626,12 @@ def test_the_catalog_of_an_obp_only_repository_has_installed_signatures_and_no_s
         fields = [f.name for f in dataclasses.fields(getattr(obp.ope, name)) if f.init]
         assert all(f"{field}=" in line for field in fields) and "used in ope_pipeline/estimators.py" in line
     assert "`SwitchDoublyRobust(tau=…)`: `tau` is not a parameter of the installed" in system
+
+
+def test_in_a_round_the_analyzer_hears_what_the_round_proposed(anthropic_server: FakeAnthropic) -> None:
+    anthropic_server.script(Reply(ANSWER))
+
+    LLMAnalyzer(client(anthropic_server), catalog=CATALOG).analyze(context(proposed=["swap IPW for DR"]))
+
+    sent = anthropic_server.requests[-1].text
+    assert "Already proposed in this round" in sent and "- swap IPW for DR" in sent
