@@ -61,7 +61,8 @@ def test_bench_time_to_first_evaluation(benchmark: Any, tmp_path: Path) -> None:
 
     benchmark.extra_info["seconds_to_first_evaluation"] = delays
     print(f"\nseconds from `growthhacker run` to its first evaluation: {[round(d, 2) for d in delays]}")
-    assert len(delays) == 3 and all(d > 0 for d in delays)
+    # --benchmark-disable (make test) calls the function once, --benchmark-enable three times.
+    assert len(delays) in (1, 3) and all(d > 0 for d in delays)
 
 
 def test_bench_iteration_overhead(benchmark: Any, tmp_path: Path) -> None:
@@ -70,8 +71,11 @@ def test_bench_iteration_overhead(benchmark: Any, tmp_path: Path) -> None:
     rounds = iter(range(100))
     overheads: list[float] = []
 
+    calls: list[int] = []
+
     def run_six_iterations() -> None:
-        repo = git_repo(tmp_path / f"repo-{next(rounds)}", toy_files())
+        calls.append(next(rounds))
+        repo = git_repo(tmp_path / f"repo-{calls[-1]}", toy_files())
         run_loop(repo, steps)
         journal = Journal(repo / ".growthhacker" / "journal.jsonl")
         for record in journal.records():
@@ -83,7 +87,8 @@ def test_bench_iteration_overhead(benchmark: Any, tmp_path: Path) -> None:
 
     benchmark.extra_info["overhead_s_per_iteration"] = overheads
     print(f"\noverhead per iteration beyond its evaluations (s): {[round(o, 3) for o in overheads]}")
-    assert len(overheads) == 2 * len(steps)
+    # One call under --benchmark-disable (make test), two under --benchmark-enable.
+    assert calls and len(overheads) == len(calls) * len(steps)
 
 
 def _eval_seconds(result: EvalResult | None) -> float:
