@@ -14,8 +14,8 @@ from bot.config import Objective
 from bot.crash import Crash, Frame
 from bot.ope.catalog import Catalog
 from bot.ope.moves import Change, Move
-from bot.patch import PathPolicy, plan_patch
 from bot.results import Attempt, IterationFailure
+from tests.helpers.patching import apply
 from tests.helpers.stranger_pipelines import (
     OBP_COMPUTED_READ,
     OBP_HARNESS_READS,
@@ -54,15 +54,7 @@ def applied(move: Move, files: Files, tmp_path: Path) -> Files:
     analysis = ANALYZER.analyze(context((files, {}))).analysis.model_copy(
         update={"details": {**move.details(), "kind": move.kind}, "plan": move.plan})
     diff = HeuristicCoder().write_diff(CoderRequest(analysis=analysis, files=files)).diff
-    for path, text in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text, encoding="utf-8")
-    planned = plan_patch(diff, tmp_path, PathPolicy(editable=("**",), protected=()))
-    after = dict(files)
-    for edit in planned.edits:
-        assert edit.after is not None
-        after[edit.path] = edit.after
-    return after
+    return apply(diff, files, tmp_path, editable=("**",))
 
 
 def names_passed(text: str, cls: str) -> list[str | None]:
