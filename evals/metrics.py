@@ -64,6 +64,10 @@ class CellMetrics:
     wall_s_per_run: float
     #: Mean over runs of (bot overhead per iteration) / (search-seed eval time per iteration).
     overhead_ratio: float | None
+    #: Mean over runs of (run wall time − its evaluations' time) / its evaluations' time: the bot's
+    #: whole cost (start, catalog, agents, patches, gates, selection, report) against the evaluation.
+    #: Meaningful when a run evaluates one seed at a time (the benchmark's targets do).
+    run_overhead_ratio: float | None = None
     #: Candidates that did not validate, summed over runs.
     not_validated: int = 0
     #: Runs audited on fresh seeds; of those, runs whose final incumbent / winner is a trap.
@@ -98,6 +102,7 @@ def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetri
     audited = [r for r in records if r.spec.audit_seeds and is_reliable(r)]
     ratios = [r.overhead_s_per_iteration / r.eval_s_per_iteration for r in records
               if r.overhead_s_per_iteration is not None and r.eval_s_per_iteration]
+    run_ratios = [(r.wall_s - r.eval_s) / r.eval_s for r in records if r.eval_s > 0 and r.wall_s > 0]
     return CellMetrics(
         target=target,
         framework=framework,
@@ -112,6 +117,7 @@ def cell(target: str, framework: str, records: Sequence[RunRecord]) -> CellMetri
         usd_per_run=statistics.fmean(r.usd for r in records) if n else math.nan,
         wall_s_per_run=statistics.fmean(r.wall_s for r in records) if n else math.nan,
         overhead_ratio=statistics.fmean(ratios) if ratios else None,
+        run_overhead_ratio=statistics.fmean(run_ratios) if run_ratios else None,
         not_validated=sum(r.not_validated for r in records),
         audited=len(audited),
         trap_incumbents=sum(1 for r in audited if is_trap(r.incumbent_audit, r.incumbent_audit_failure)),

@@ -14,8 +14,9 @@ REPORT_FILE = "report.md"
 PLOT_FILE = "improvements.png"
 
 _CELL_HEADER = ("| target | framework | runs | reliability | positive | mean Δ (pos.) | median Δ (pos.) "
-                "| extreme values | held-out rejects | tokens/run | $/run | wall/run | overhead/eval |")
-_CELL_RULE = "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+                "| extreme values | held-out rejects | tokens/run | $/run | wall/run | overhead/eval "
+                "| overhead/run |")
+_CELL_RULE = "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 
 
 def pct(value: float | None, signed: bool = False) -> str:
@@ -41,10 +42,12 @@ def _seconds(value: float) -> str:
 def cell_row(m: CellMetrics) -> str:
     """One markdown table row of a cell."""
     ratio = f"{m.overhead_ratio:.2f}" if m.overhead_ratio is not None else "—"
+    run_ratio = pct(m.run_overhead_ratio) if m.run_overhead_ratio is not None else "—"
     return (f"| {m.target} | {m.framework} | {m.runs} | {_count(m.reliable, m.runs)} | "
             f"{_count(m.positive, m.runs)} | {pct(m.mean_improvement, True)} | "
             f"{pct(m.median_improvement, True)} | {m.extreme_values} | {m.heldout_rejections} | "
-            f"{m.tokens_per_run:,.0f} | ${m.usd_per_run:.3f} | {_seconds(m.wall_s_per_run)} | {ratio} |")
+            f"{m.tokens_per_run:,.0f} | ${m.usd_per_run:.3f} | {_seconds(m.wall_s_per_run)} | {ratio} "
+            f"| {run_ratio} |")
 
 
 def cell_table(records: Sequence[RunRecord]) -> str:

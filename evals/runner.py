@@ -235,8 +235,8 @@ def _facts(summary: RunSummary, finished: RunFinished | None) -> dict[str, objec
     overheads = [it.duration_s - _seconds(it.search) for it in its]
     evals = [_seconds(it.search) for it in its]
     best = summary.best
-    results = [summary.baseline_search, summary.baseline_confirm, *(it.search for it in its),
-               *(it.confirm for it in its)]
+    results = [summary.baseline_search, summary.baseline_validation, summary.baseline_confirm,
+               *(it.search for it in its), *(it.validation for it in its), *(it.confirm for it in its)]
     durations = [s.duration_s for r in results if r is not None for s in r.seeds if not s.cached]
     return {
         "seeds_evaluated": len(durations),

@@ -92,6 +92,13 @@ def test_overhead_ratio_is_the_mean_of_per_run_ratios_skipping_runs_without_iter
     assert math.isclose(cell("t1", "heuristic", runs).overhead_ratio or 0.0, 0.2)
 
 
+def test_run_overhead_ratio_is_the_bots_share_of_each_runs_wall_time_skipping_runs_never_evaluated() -> None:
+    runs = [record(wall_s=102.0, eval_s=100.0), record(wall_s=55.0, eval_s=50.0),
+            record(wall_s=3.0, eval_s=0.0)]
+
+    assert math.isclose(cell("t1", "heuristic", runs).run_overhead_ratio or 0.0, (0.02 + 0.1) / 2)
+
+
 def test_cells_group_by_target_then_framework_in_canonical_order() -> None:
     runs = [record("two_agent", "b"), record("heuristic", "b"), record("default", "a"),
             record("heuristic", "a")]
