@@ -100,6 +100,10 @@ def branch_name(fields: dict[str, object], _: dict[str, bytes]) -> None:
     fields["run_id"] = "journal"
 
 
+def another_workflow_runs_shards(fields: dict[str, object], _: dict[str, bytes]) -> None:
+    fields["run_id"] = "gh-999"  # a sharded run's id names its workflow run, and this job's is 1001
+
+
 def other_run(fields: dict[str, object], _: dict[str, bytes]) -> None:
     fields["workflow_run"] = "999"
 
@@ -119,6 +123,7 @@ def other_base(fields: dict[str, object], _: dict[str, bytes]) -> None:
         (add_other_run, "of run '20261125-120001-ffff', not one a run writes"),
         (other_diff, "is not the diff of the winning iteration"),
         (branch_name, "not an id the bot makes"),
+        (another_workflow_runs_shards, "not an id the bot makes"),
         (other_run, "not this job's"),
         (not_a_png, "is not a PNG image"),
         (other_base, "the run started from bbbbbbbbbbbb, not the artifact's base"),

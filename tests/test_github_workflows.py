@@ -28,6 +28,8 @@ DOGFOOD = ROOT / ".github" / "workflows" / "growthhacker-dogfood.yml"
 PINNED_REF = "acme/growthhacker@" + "a" * 40
 
 
+#: The shard jobs of the sharded optimize workflow the linters check.
+SHARDS = 4
 #: A target declared by pyproject.toml only (dependencies, extras, obp 0.5 among them) with its own
 #: Python version.
 PYPROJECT_TARGET = {
@@ -47,16 +49,18 @@ docs = ["sphinx"]
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The workflows ``growthhacker init`` writes, with the action pinned to a commit, for the bundled
-    example (requirements.txt with obp 0.5.7) and for a pyproject-only target."""
+    example (requirements.txt with obp 0.5.7), for a pyproject-only target, and for the example with
+    ``--shards 4`` (the optimize workflow as a matrix)."""
     example = ROOT / "examples" / "ope-target"
     pyproject = tmp_path_factory.mktemp("pyproject-target")
     for name, text in PYPROJECT_TARGET.items():
         (pyproject / name).write_text(text, encoding="utf-8")
     paths = ["ope_pipeline/**/*.py", "evaluate.py", ".growthhacker.yml"]
     out = []
-    for label, target in (("example", example), ("pyproject", pyproject)):
+    for label, target, shards in (("example", example, 1), ("pyproject", pyproject, 1),
+                                  ("sharded", example, SHARDS)):
         folder = tmp_path_factory.mktemp(f"written-{label}")
-        for name, text in render_workflows(PINNED_REF, detect_install(target), paths).items():
+        for name, text in render_workflows(PINNED_REF, detect_install(target), paths, shards).items():
             (folder / name).write_text(text, encoding="utf-8")
         out += sorted(folder.glob("*.yml"))
     return out
@@ -128,6 +132,7 @@ def test_the_expected_files_exist() -> None:
     assert [p.name for p in WORKFLOWS] == ["ci.yml", "evals.yml", "growthhacker-dogfood.yml"]
     assert [p.name for p in TEMPLATES] == [
         "growthhacker-command.yml",
+        "growthhacker-optimize-sharded.yml",
         "growthhacker-optimize.yml",
         "growthhacker-verify.yml",
     ]
@@ -176,7 +181,7 @@ def test_zizmor_finds_nothing_above_low_but_the_trigger_slash_commands_need(writ
     ]
     # issue_comment is the only event for PR comments; the workflow's header says why it is safe
     # here (no job that can write runs repository code), and users' own scans see it too.
-    assert serious == [("dangerous-triggers", "growthhacker-command.yml")] * 2  # the two targets' files
+    assert serious == [("dangerous-triggers", "growthhacker-command.yml")] * 3  # one per rendering
 
 
 def test_what_init_writes_suppresses_no_zizmor_finding(written: list[Path]) -> None:
@@ -184,7 +189,7 @@ def test_what_init_writes_suppresses_no_zizmor_finding(written: list[Path]) -> N
 
 
 #: The modes that run repository or candidate code (the target's install, evaluations, the agents).
-RUNS_CODE = {"search", "measure"}
+RUNS_CODE = {"search", "measure", "shard", "gather"}
 
 
 def jobs_of(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -267,6 +272,7 @@ def test_the_templates_cover_optimize_verify_and_command_events() -> None:
 
     assert events == {
         "growthhacker-optimize.yml": {"schedule", "workflow_dispatch"},
+        "growthhacker-optimize-sharded.yml": {"schedule", "workflow_dispatch"},
         "growthhacker-verify.yml": {"pull_request"},
         "growthhacker-command.yml": {"issue_comment"},
     }
@@ -297,7 +303,8 @@ def test_every_action_the_action_uses_is_pinned_to_a_commit() -> None:
 def test_a_read_only_job_hands_one_artifact_to_the_writing_job_after_it() -> None:
     steps = load(ACTION)["runs"]["steps"]
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
-    download = next(s for s in steps if str(s.get("uses", "")).startswith("actions/download-artifact@"))
+    downloads = [s for s in steps if str(s.get("uses", "")).startswith("actions/download-artifact@")]
+    download = next(s for s in downloads if "name" in s["with"])
     bot = next(s for s in steps if s.get("id") == "run")
 
     # one name per use of the action (an input), so two uses in a run never overwrite each other
@@ -305,6 +312,50 @@ def test_a_read_only_job_hands_one_artifact_to_the_writing_job_after_it() -> Non
     assert upload["with"]["path"].endswith("-${{ inputs.artifact-name }}")
     assert upload["with"]["path"] == download["with"]["path"] == bot["env"]["GROWTHHACKER_ARTIFACT"]
     # written by the modes that run repository code (also when they fail), read by the ones that write
-    assert upload["if"] == "always() && (inputs.mode == 'measure' || inputs.mode == 'search')"
+    assert " ".join(upload["if"].split()) == (
+        "always() && (inputs.mode == 'measure' || inputs.mode == 'search' || inputs.mode == 'shard' "
+        "|| inputs.mode == 'gather')")
     assert download["if"] == "inputs.mode == 'report' || inputs.mode == 'publish'"
     assert upload["with"]["overwrite"] is True  # a re-run of failed jobs writes it again
+    # The gather takes every shard's artifact: named <its own artifact-name>-shard-<i>, one folder each.
+    shards = next(s for s in downloads if "pattern" in s["with"])
+    assert shards["if"] == "inputs.mode == 'gather'"
+    assert shards["with"]["pattern"] == "${{ inputs.artifact-name }}-shard-*"
+    assert "merge-multiple" not in shards["with"]
+    assert shards["with"]["path"] == bot["env"]["GROWTHHACKER_SHARDS_DIR"]
+
+
+def test_init_shards_writes_the_optimize_workflow_as_a_read_only_matrix_then_gather_then_publish(
+        written: list[Path]) -> None:
+    path = next(p for p in written if "written-sharded" in str(p) and p.name == "growthhacker-optimize.yml")
+    jobs = load(path)["jobs"]
+
+    assert list(jobs) == ["search", "gather", "publish"]
+    search, gather, publish = jobs["search"], jobs["gather"], jobs["publish"]
+    assert search["strategy"] == {"fail-fast": False, "matrix": {"shard": list(range(SHARDS))}}
+    assert (search["permissions"], gather["permissions"]) == ({"contents": "read"}, {"contents": "read"})
+    action = next(s for s in search["steps"] if "growthhacker" in str(s.get("uses", "")))
+    assert action["with"]["mode"] == "shard" and action["with"]["shards"] == str(SHARDS)
+    assert action["with"]["shard"] == "${{ matrix.shard }}"
+    # The gather downloads <its artifact-name>-shard-*: the shards' names must follow from it.
+    gathered = next(s for s in gather["steps"] if "growthhacker" in str(s.get("uses", "")))
+    assert action["with"]["artifact-name"] == gathered["with"]["artifact-name"] + "-shard-${{ matrix.shard }}"
+    assert "secrets." in json.dumps(action) and "secrets." not in json.dumps(gather)  # the key: shards only
+    assert (gather["needs"], publish["needs"]) == ("search", "gather")
+    published = next(s for s in publish["steps"] if "growthhacker" in str(s.get("uses", "")))
+    assert published["with"]["artifact-name"] == gathered["with"]["artifact-name"]
+    assert install_script(path, "search") == install_script(path, "gather") != ""
+
+
+def test_the_single_and_the_sharded_optimize_workflow_share_trigger_concurrency_and_publish(
+        written: list[Path]) -> None:
+    single, sharded = (load(next(p for p in written if f"written-{label}" in str(p)
+                                 and p.name == "growthhacker-optimize.yml"))
+                       for label in ("example", "sharded"))
+
+    assert triggers(single)["schedule"] == triggers(sharded)["schedule"]
+    assert list(triggers(single)["workflow_dispatch"]["inputs"]) == list(
+        triggers(sharded)["workflow_dispatch"]["inputs"]) == ["iterations"]
+    assert single["concurrency"] == sharded["concurrency"]
+    assert single["jobs"]["publish"]["permissions"] == sharded["jobs"]["publish"]["permissions"]
+    assert single["jobs"]["search"]["timeout-minutes"] == sharded["jobs"]["search"]["timeout-minutes"]

@@ -41,12 +41,20 @@ from bot.results import RunSummary
               help="Seconds between GitHub write requests (GitHub's advice against secondary rate limits).")
 @click.option("--time-limit", "time_limit_min", type=click.FloatRange(0, min_open=True), metavar="MINUTES",
               envvar="GROWTHHACKER_TIME_LIMIT", show_envvar=True,
-              help="search: start no iteration after this many minutes, so the run selects, confirms "
-              "and hands its records on before the job's timeout-minutes.")
+              help="search, shard: start no iteration after this many minutes, so the run selects, "
+              "confirms and hands its records on before the job's timeout-minutes.")
+@click.option("--shard", "shard_index", type=click.IntRange(0), envvar="GROWTHHACKER_SHARD", show_envvar=True,
+              help="shard: this job's shard, 0 to SHARDS-1 (the workflow's matrix value).")
+@click.option("--shards", "shard_count", type=click.IntRange(1, 64), envvar="GROWTHHACKER_SHARDS",
+              show_envvar=True, help="shard: how many shards the optimize has (the matrix's size).")
+@click.option("--shards-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="GROWTHHACKER_SHARDS_DIR", show_envvar=True,
+              help="gather: the directory the shards' artifacts were downloaded into, one directory each.")
 @errors_to_exit_codes
 def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | None, iterations: int | None,
            agent_name: str | None, agent_command: str | None, bot_login: str | None,
-           write_pause: float, time_limit_min: float | None) -> None:
+           write_pause: float, time_limit_min: float | None, shard_index: int | None,
+           shard_count: int | None, shards_dir: Path | None) -> None:
     """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and do this
     job's part of its work (--mode).
 
@@ -58,8 +66,11 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
     """
     # Imported here: PyGithub and the Action's modules take about a second to import, which no
     # other command needs.
+    from bot.cli.shards import gather, run_shard
     from bot.github.action import perform
+    from bot.github.action.perform import Sharding
     from bot.github.action.session import prepare
+    from bot.shards import ShardSpec
 
     prepared = prepare(repo, os.environ, config_path=config_path, requested=mode or "",
                        eval_environ=eval_environ(os.environ), artifact=artifact.resolve(),
@@ -77,6 +88,18 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
         show_summary(summary, run_dir)
         return summary, run_dir
 
+    def search_shard(spec: ShardSpec, out: Path) -> str | None:
+        return run_shard(repo, spec, out, config_path=config_path, agent_name=agent_name,
+                         agent_command=agent_command, hints=[], time_limit_min=time_limit_min)
+
+    def gather_shards(directories: list[Path]) -> tuple[RunSummary, Path]:
+        summary, run_dir = gather(repo, directories, config_path=config_path)
+        show_summary(summary, run_dir)
+        return summary, run_dir
+
+    planned = prepared.session.config.loop.iterations if iterations is None else iterations
+    sharding = Sharding(search_shard, gather_shards, planned, shard_index, shard_count,
+                        None if shards_dir is None else shards_dir.resolve())
     with sigterm_interrupts():  # a cancelled or timed-out job still hands on or pushes its records
-        result = perform(prepared, run_loop)
+        result = perform(prepared, run_loop, sharding)
     console.print(", ".join(f"{name}={value or '—'}" for name, value in result.items()))

@@ -43,9 +43,13 @@ def _print(text: str) -> None:
               "works too) or ./path for a local copy. Default: the GitHub commit this GrowthHacker was "
               "pip-installed from; required otherwise.")
 @click.option("--force", is_flag=True, help="Overwrite existing .growthhacker.yml and workflow files.")
+@click.option("--shards", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Search jobs of the optimize workflow: above 1, a matrix of that many shard jobs (each "
+              "a slice of the iterations, on a runner of its own), a gather job that confirms the "
+              "finalists, then publish. For evaluations too long for one job.")
 @errors_to_exit_codes
 def init(repo: Path, objective: str | None, yes: bool, dry_run: bool, action_ref: str | None,
-         force: bool) -> None:
+         force: bool, shards: int) -> None:
     """Find REPO's evaluation by running it once; write .growthhacker.yml and the GitHub workflows.
 
     The evaluation is a script taking a seed (argparse, click or sys.argv; any name, any folder). It
@@ -57,7 +61,8 @@ def init(repo: Path, objective: str | None, yes: bool, dry_run: bool, action_ref
     Writes .github/workflows/growthhacker-{optimize,verify,command}.yml too.
     """
     result = init_repo(repo, environ=eval_environ(os.environ), objective=objective, dry_run=dry_run,
-                       asker=None if yes else PromptAsker(), action_ref=action_ref, force=force, echo=_print)
+                       asker=None if yes else PromptAsker(), action_ref=action_ref, force=force,
+                       shards=shards, echo=_print)
     if dry_run:
         _print(result.config)
         return

@@ -59,10 +59,11 @@ _BY_EXIT_CODE: dict[int, type[GrowthHackerError]] = {
 def run_shard(
     repo: Path, spec: ShardSpec, out: Path, *, config_path: Path | None, agent_name: str | None,
     agent_command: str | None, hints: list[str], framework: Framework = "two_agent",
+    time_limit_min: float | None = None,
 ) -> str | None:
     """Run search shard ``spec`` of a run on ``repo`` into the directory ``out`` (resuming it when its
     journal holds the run's start, doing nothing when it already finished); returns why it stopped
-    early, or None.
+    early, or None. ``time_limit_min``: no iteration starts after that many minutes from now.
 
     Raises:
         GrowthHackerError: as :func:`bot.cli.run.execute_run`; ShardError: ``out`` holds another shard.
@@ -85,12 +86,13 @@ def run_shard(
                             agent_command=agent_command, cwd=repo, budget=budget)
     console.print(f"[dim]agent: {why}[/dim]")
     workspace = Workspace.open(repo, f"{spec.run_id}-shard{spec.index}", spec.base_commit)
+    deadline = None if time_limit_min is None else time.monotonic() + 60.0 * time_limit_min
     display = RunDisplay(console, Tracker(config, len(spec.numbers())))
     evaluator = Evaluator(config.evaluate, state / "cache", environ=eval_environ(os.environ),
                           on_seed=display.seed_done)
     loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=agent,
                 run_id=spec.run_id, run_dir=out / ITERATIONS, iterations=spec.iterations, hints=hints,
-                on_event=display.event, numbers=spec.numbers(), shard=spec.index)
+                on_event=display.event, numbers=spec.numbers(), shard=spec.index, deadline=deadline)
     verb = "resuming" if resume else "running"
     console.print(f"{verb} shard {spec.index} of {spec.count} of run [bold]{spec.run_id}[/bold] at "
                   f"{workspace.base[:8]}: iterations {spec.numbers()}")

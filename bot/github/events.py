@@ -30,13 +30,14 @@ from bot.errors import ActionEnvironmentError
 #: What an event asks the bot to do.
 Work = Literal["optimize", "verify", "outcome", "command"]
 #: What one job of a workflow does (the action's ``mode`` input).
-Mode = Literal["search", "publish", "measure", "report", "outcome", "receive", "undo"]
+Mode = Literal["search", "publish", "measure", "report", "outcome", "receive", "undo", "shard", "gather"]
 #: The jobs that do each work, in the order a workflow runs them: a job that runs repository or
-#: candidate code never writes (``search``, ``measure``); the job after it writes and runs none
-#: (``publish``, ``report``). A command is received first (``receive``); ``iterate`` then searches
-#: and publishes, ``undo`` has a job of its own.
+#: candidate code never writes (``search``, ``measure``, ``shard``, ``gather``); the job after it
+#: writes and runs none (``publish``, ``report``). A sharded optimize is a matrix of ``shard`` jobs,
+#: then ``gather``, which hands on what ``search`` would. A command is received first (``receive``);
+#: ``iterate`` then searches and publishes, ``undo`` has a job of its own.
 JOB_MODES: dict[Work, tuple[Mode, ...]] = {
-    "optimize": ("search", "publish"),
+    "optimize": ("search", "shard", "gather", "publish"),
     "verify": ("measure", "report"),
     "outcome": ("outcome",),
     "command": ("receive", "undo", "search", "publish"),
@@ -139,6 +140,9 @@ class ActionContext:
     workspace: Path
     step_summary: Path | None
     output: Path | None
+    #: The commit the workflow run was started on (``GITHUB_SHA``; "" outside a run): the same in
+    #: every job and attempt of the run.
+    sha: str = ""
 
     @property
     def run_url(self) -> str:
@@ -179,6 +183,7 @@ def load_action_context(environ: Mapping[str, str]) -> ActionContext:
         workspace=Path(environ.get("GITHUB_WORKSPACE", ".")),
         step_summary=optional_path("GITHUB_STEP_SUMMARY"),
         output=optional_path("GITHUB_OUTPUT"),
+        sha=environ.get("GITHUB_SHA", ""),
     )
 
 

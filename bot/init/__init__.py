@@ -25,7 +25,13 @@ from bot.init.objective import (
     guardrails,
     objective_from_option,
 )
-from bot.init.workflows import WORKFLOW_NAMES, WORKFLOWS_DIR, check_action_ref, render_workflows
+from bot.init.workflows import (
+    MAX_SHARDS,
+    WORKFLOW_NAMES,
+    WORKFLOWS_DIR,
+    check_action_ref,
+    render_workflows,
+)
 
 __all__ = ["Asker", "Detected", "InitResult", "Install", "detect", "detect_install", "init_repo",
            "render_config", "render_workflows"]
@@ -90,6 +96,7 @@ def init_repo(
     dry_run: bool = False,
     action_ref: str | None = None,
     force: bool = False,
+    shards: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     echo: Echo = lambda line: None,
 ) -> InitResult:
@@ -99,7 +106,8 @@ def init_repo(
     ``objective`` is ``--objective NAME[:min|max]``; ``asker`` settles what is ambiguous (None:
     ambiguity is an error); findings go to ``echo``, one line each. ``action_ref`` is the action the
     workflows use (None: the one this installation came from, see
-    :func:`bot.init.workflows.check_action_ref`; not needed on a dry run).
+    :func:`bot.init.workflows.check_action_ref`; not needed on a dry run). ``shards`` above 1 writes
+    the optimize workflow as a matrix of that many search shards, a gather job and the publish job.
 
     Returns:
         The :class:`InitResult`.
@@ -113,6 +121,8 @@ def init_repo(
         OSError: a file cannot be written.
     """
     ref = None if dry_run else check_action_ref(action_ref)  # before anything runs
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ConfigError(f"--shards {shards}: use 1 (one search job) to {MAX_SHARDS}")
     targets = [Path(CONFIG_FILE), *(Path(WORKFLOWS_DIR) / name for name in WORKFLOW_NAMES)]
     existing = [str(path) for path in targets if (repo / path).exists()]
     if existing and not force and not dry_run:
@@ -136,7 +146,7 @@ def init_repo(
         # verify runs when a pull request touches what can change the evaluation's numbers.
         paths = [*found.editable, *found.protected, CONFIG_FILE]
         files = {Path(WORKFLOWS_DIR) / name: text
-                 for name, text in render_workflows(ref, install, paths).items()}
+                 for name, text in render_workflows(ref, install, paths, shards).items()}
         for path, text in {Path(CONFIG_FILE): config_text, **files}.items():
             target = repo / path
             target.parent.mkdir(parents=True, exist_ok=True)

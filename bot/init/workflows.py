@@ -21,6 +21,11 @@ SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97  #
 _ACTION_REF = re.compile(r"^(?:\./[\w./-]*|[A-Za-z0-9][\w.-]*/[\w.-]+(?:/[\w./-]+)?@[\w./-]+)$")
 _INSTALL_MARK = re.compile(r"^( *)# growthhacker:install\b.*\n", re.MULTILINE)
 _PATHS_MARK = re.compile(r"^( *)# growthhacker:paths\b.*\n", re.MULTILINE)
+_SHARDS_MARK = re.compile(r"^( *)# growthhacker:shards\b.*\n", re.MULTILINE)
+_COUNT_MARK = re.compile(r"^( *)# growthhacker:shard-count\b.*\n", re.MULTILINE)
+#: The optimize workflow as a matrix of shard jobs, a gather job and the publish job (``--shards``).
+SHARDED_OPTIMIZE = "growthhacker-optimize-sharded.yml"
+MAX_SHARDS = 64
 _GITHUB = re.compile(r"^(?:git\+)?https://github\.com/([A-Za-z0-9][\w.-]*/[\w.-]+?)(?:\.git)?/?$")
 
 
@@ -77,23 +82,29 @@ def _paths_filter(paths: Sequence[str], indent: str) -> str:
 
 
 def render_workflows(action_ref: str, install: Install | None = None,
-                     paths: Sequence[str] = ()) -> dict[str, str]:
+                     paths: Sequence[str] = (), shards: int = 1) -> dict[str, str]:
     """The workflow templates by file name, with ``action_ref`` as the action, ``install`` as the
-    search and measure jobs' setup (default: Python 3.11 and a step to edit) and ``paths`` as verify's
-    ``paths:`` filter (none: every pull request).
+    jobs' setup where they run the repository's code (default: Python 3.11 and a step to edit),
+    ``paths`` as verify's ``paths:`` filter (none: every pull request) and, for ``shards`` above 1,
+    the optimize workflow as a matrix of that many shard jobs, a gather job and the publish job.
 
     Raises:
-        ConfigError: ``action_ref`` is malformed (:func:`check_action_ref`), or a path cannot be
-            written into a workflow.
+        ConfigError: ``action_ref`` is malformed (:func:`check_action_ref`), a path cannot be
+            written into a workflow, or ``shards`` is not 1 to :data:`MAX_SHARDS`.
     """
     ref = check_action_ref(action_ref)
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ConfigError(f"--shards {shards}: use 1 (one search job) to {MAX_SHARDS}")
     setup = install or Install(None, (), (), ("nothing found to install: edit this step",))
     folder = resources.files("bot").joinpath("templates", "workflows")
     rendered = {}
     for name in WORKFLOW_NAMES:
-        text = folder.joinpath(name).read_text(encoding="utf-8").replace(ACTION_PLACEHOLDER, ref)
+        source = SHARDED_OPTIMIZE if shards > 1 and name == "growthhacker-optimize.yml" else name
+        text = folder.joinpath(source).read_text(encoding="utf-8").replace(ACTION_PLACEHOLDER, ref)
         text = _INSTALL_MARK.sub(lambda m: setup.steps(SETUP_PYTHON, m.group(1)), text)
         text = _PATHS_MARK.sub(lambda m: _paths_filter(paths, m.group(1)), text)
+        text = _SHARDS_MARK.sub(lambda m: f"{m.group(1)}shard: {list(range(shards))}\n", text)
+        text = _COUNT_MARK.sub(lambda m: f'{m.group(1)}shards: "{shards}"\n', text)
         if not isinstance(yaml.safe_load(text), dict):
             raise ConfigError(f"the bundled template {name} is not a YAML mapping (reinstall GrowthHacker)")
         rendered[name] = text

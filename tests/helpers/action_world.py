@@ -118,19 +118,21 @@ class ActionWorld:
                 return run_workflow(self.runner, text, event_name, payload)
         raise ValueError(f"no workflow of init's runs on {event_name}")
 
-    def invoke(self, event_name: str, payload: Mapping[str, Any], *args: str) -> Result:
+    def invoke(self, event_name: str, payload: Mapping[str, Any], *args: str,
+               env: Mapping[str, str] | None = None) -> Result:
         """``growthhacker action *args`` run directly (no workflow) in a fresh clone of ``main``, with
-        a token that may do everything: for what the CLI does with events no workflow delivers."""
+        a token that may do everything and ``env`` added to the environment: for what the CLI does
+        with events no workflow delivers, or one job's part on its own."""
         self.invocations += 1
         checkout = self.root / f"direct-{self.invocations}"
         subprocess.run(["git", "clone", "-q", str(self.bare), str(checkout)], check=True, capture_output=True)
         event_path = self.root / f"direct-{self.invocations}.json"
         event_path.write_text(json.dumps(payload), encoding="utf-8")
-        env = {"GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event_path),
+        environ = {"GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event_path),
                "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": self.fake.base_url,
                "GITHUB_SERVER_URL": self.fake.base_url, "GITHUB_TOKEN": TOKEN,
-               "GROWTHHACKER_WRITE_PAUSE": "0"}
-        return CliRunner().invoke(cli, ["action", str(checkout), *args], env=env)
+               "GROWTHHACKER_WRITE_PAUSE": "0", **(env or {})}
+        return CliRunner().invoke(cli, ["action", str(checkout), *args], env=environ)
 
     def trigger_text(self, workflow: str, event_name: str, payload: Mapping[str, Any]) -> WorkflowRun:
         """Run the workflow ``workflow`` (YAML text) for ``event_name`` with ``payload``."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from bot.errors import ActionEnvironmentError
 from bot.git import git
 from bot.github.action.command import accepted_command, receive, undo
@@ -13,14 +16,30 @@ from bot.github.action.session import (
     Outputs,
     Prepared,
     RunLoop,
+    Session,
     outputs,
 )
+from bot.github.action.sharded import GatherShards, RunShard, gather_search, run_search_shard
 from bot.github.commands import parse_command
 from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
 from bot.github.step_files import write_outputs
 
 
-def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
+@dataclass(frozen=True)
+class Sharding:
+    """What the ``shard`` and ``gather`` modes need besides the session: how to run a shard and to
+    gather shards (the CLI binds them to its options), this job's place in the matrix, the run's
+    iterations and where the shard artifacts were downloaded."""
+
+    run_shard: RunShard
+    gather: GatherShards
+    iterations: int
+    index: int | None = None
+    count: int | None = None
+    downloaded: Path | None = None
+
+
+def perform(prepared: Prepared, run_loop: RunLoop, sharding: Sharding | None = None) -> Outputs:
     """Run the mode ``prepared`` decided on and write the step outputs; returns them.
 
     Raises:
@@ -44,6 +63,8 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
         # The workflow checked out the head the receive job saw: the search starts from it.
         base = git(session.repo, "rev-parse", "HEAD^{commit}").strip()
         result = search(session, run_loop, kind="iterate", base=base, hints=hints, pr_number=event.pr_number)
+    elif mode in ("shard", "gather") and optimizing:
+        result = _sharded(session, mode, sharding)
     elif mode == "publish" and optimizing:
         result = publish_optimize(session)
     elif mode == "publish" and isinstance(event, IssueCommentEvent):
@@ -62,3 +83,19 @@ def perform(prepared: Prepared, run_loop: RunLoop) -> Outputs:
         raise ActionEnvironmentError(f"mode {mode!r} does not apply to a {event.kind} event")
     write_outputs(session.context.output, result)
     return result
+
+
+def _sharded(session: Session, mode: str, sharding: Sharding | None) -> Outputs:
+    if sharding is None:
+        raise ActionEnvironmentError(f"mode {mode} needs the sharding options of `growthhacker action`")
+    if mode == "gather":
+        if sharding.downloaded is None:
+            raise ActionEnvironmentError("mode gather needs the directory the shard artifacts were "
+                                         "downloaded into (--shards-dir, GROWTHHACKER_SHARDS_DIR)")
+        return gather_search(session, sharding.gather, sharding.downloaded)
+    if sharding.index is None or sharding.count is None:
+        raise ActionEnvironmentError("mode shard needs this job's shard and the number of shards: the "
+                                     "action's `shard` and `shards` inputs (GROWTHHACKER_SHARD, "
+                                     "GROWTHHACKER_SHARDS)")
+    return run_search_shard(session, sharding.run_shard, index=sharding.index, count=sharding.count,
+                            iterations=sharding.iterations)

@@ -74,7 +74,9 @@ def read_proposal(
     if found != expected:
         raise ArtifactError(f"the artifact is about {found}, not this job's {expected}: refused")
     run_id = manifest.run_id
-    if run_id is not None and not RUN_ID.fullmatch(run_id):
+    # A single search makes a timestamped id; a sharded one is named after its workflow run, so every
+    # shard job agrees on it (bot.github.action.sharded).
+    if run_id is not None and not (RUN_ID.fullmatch(run_id) or run_id == f"gh-{workflow_run}"):
         raise ArtifactError(f"the artifact names the run {run_id!r}, not an id the bot makes: refused")
     lines, records = _records(files.get(JOURNAL, b""), run_id)
     summary = _summary(records, run_id)

@@ -1,0 +1,109 @@
+"""The sharded optimize's jobs (`growthhacker action --mode shard | gather`), each run on its own as a
+matrix job runs it: a fresh clone, the workflow run's GITHUB_RUN_ID and GITHUB_SHA, artifacts as
+directories; the publish job is the unsharded one's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.shards import read_done
+from tests.helpers.action_world import ActionWorld, action_world
+
+pytestmark = pytest.mark.slow
+
+DISPATCH = {"inputs": {"iterations": "2"}, "ref": "refs/heads/main",
+            "sender": {"login": "alice", "type": "User"}}
+SHARD_0_OF_2 = ("--mode", "shard", "--shard", "0", "--shards", "2")
+
+
+def job_env(world: ActionWorld, run_id: str = "4242", sha: str | None = None) -> dict[str, str]:
+    """What every job of one workflow run sees: its run id and the commit it started on."""
+    return {"GITHUB_RUN_ID": run_id, "GITHUB_SHA": sha or world.remote_sha("main"),
+            "GROWTHHACKER_ITERATIONS": "2"}
+
+
+def run_shard(world: ActionWorld, index: int, out: Path, env: dict[str, str]) -> str:
+    result = world.invoke("workflow_dispatch", DISPATCH, "--mode", "shard", "--shard", str(index),
+                          "--shards", "2", "--artifact", str(out), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_shards_then_gather_then_publish_open_the_pull_request_a_single_search_would(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        env = job_env(world)
+        downloaded = tmp_path / "downloaded"
+        for index in (0, 1):  # each shard's artifact, as download-artifact lays them out by name
+            run_shard(world, index, downloaded / f"growthhacker-shard-{index}", env)
+            done = read_done(downloaded / f"growthhacker-shard-{index}")
+            assert done is not None and done.spec.run_id == "gh-4242" and done.spec.numbers() == [index + 1]
+            assert done.spec.base_commit == world.remote_sha("main")
+        artifact = tmp_path / "artifact"
+
+        gathered = world.invoke("workflow_dispatch", DISPATCH, "--mode", "gather", "--artifact",
+                                str(artifact), env={**env, "GROWTHHACKER_SHARDS_DIR": str(downloaded)})
+
+        assert gathered.exit_code == 0, gathered.output
+        assert "gathered 2 shard(s) of run gh-4242" in gathered.output
+        assert {p.name for p in artifact.iterdir()} >= {"manifest.json", "candidate.diff", "journal.jsonl",
+                                                        "report.md", "pr.md"}
+        published = world.invoke("workflow_dispatch", DISPATCH, "--mode", "publish", "--artifact",
+                                 str(artifact), env=env)
+        assert published.exit_code == 0, published.output
+        pull = world.fake.pull(1)
+        assert pull["head"]["ref"] == "growthhacker/gh-4242"
+        assert world.remote_file("growthhacker/gh-4242") == "SCALE = 0.6"
+        records = [r for r in world.journal() if r.get("run_id") == "gh-4242"]
+        assert [r["iteration"] for r in records if r["kind"] == "iteration"] == [1, 2]
+        assert [r["kind"] for r in records].count("run_started") == 1
+        assert records[-1]["kind"] == "run_finished" and records[-1]["winner"] == 1
+
+        # "Re-run all jobs" of a published workflow run: the shard refuses to mix two searches.
+        again = world.invoke("workflow_dispatch", DISPATCH, *SHARD_0_OF_2, "--artifact",
+                             str(tmp_path / "again"), env=env)
+        assert again.exit_code == 10, again.output
+        assert "already holds run gh-4242" in again.output and "Start a new workflow run" in again.output
+
+
+def test_a_shard_refuses_a_workflow_run_started_off_github_base(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        elsewhere = world.push_change("experiment", {"notes.md": "not on main\n"})
+
+        result = world.invoke("workflow_dispatch", DISPATCH, *SHARD_0_OF_2, "--artifact",
+                              str(tmp_path / "out"), env=job_env(world, sha=elsewhere))
+
+        assert result.exit_code == 10, result.output
+        assert f"started on {elsewhere[:12]}, which is not a commit of main" in result.output
+        assert not (tmp_path / "out" / "done.json").exists()
+
+
+def test_a_shard_index_outside_the_matrix_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        result = world.invoke("workflow_dispatch", DISPATCH, "--mode", "shard", "--shard", "2", "--shards",
+                              "2", "--artifact", str(tmp_path / "out"), env=job_env(world))
+
+        assert result.exit_code == 10, result.output
+        assert "shard 2 of 2" in result.output
+        assert not (tmp_path / "out").exists()
+
+
+def test_gather_refuses_a_missing_shard_and_says_so_when_none_was_downloaded(tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        env = job_env(world)
+        downloaded = tmp_path / "downloaded"
+        empty = world.invoke("workflow_dispatch", DISPATCH, "--mode", "gather", "--artifact",
+                             str(tmp_path / "a"), env={**env, "GROWTHHACKER_SHARDS_DIR": str(downloaded)})
+        assert empty.exit_code == 10, empty.output
+        assert "no shard artifact was downloaded" in empty.output and "-shard-<i>" in empty.output
+
+        run_shard(world, 0, downloaded / "growthhacker-shard-0", env)
+        partial = world.invoke("workflow_dispatch", DISPATCH, "--mode", "gather", "--artifact",
+                               str(tmp_path / "b"), env={**env, "GROWTHHACKER_SHARDS_DIR": str(downloaded)})
+
+        assert partial.exit_code == 6, partial.output  # ShardError: nothing merged, no artifact
+        assert "shard(s) 1 of run gh-4242 are missing" in partial.output
+        assert not (tmp_path / "b").exists()
+        shutil.rmtree(downloaded)
