@@ -167,3 +167,14 @@ def test_no_iteration_starts_after_the_time_limit(make_repo) -> None:  # type: i
     records = [json.loads(line) for line in journal.read_text().splitlines()]
     assert [r["kind"] for r in records] == ["run_started", "baseline", "run_finished"]
     assert records[-1]["stopped_early"] == "time limit reached"
+
+
+def test_a_run_imports_matplotlib_in_the_background_while_it_evaluates() -> None:
+    # bot.plot.preload: the import overlaps the evaluations instead of adding to the run's end.
+    probe = ("import sys\nfrom bot.plot import preload\nbefore = 'matplotlib' in sys.modules\n"
+             "thread = preload()\nthread.join(60)\n"
+             "print(before, thread.daemon, 'matplotlib.figure' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          timeout=120)
+
+    assert proc.stdout.split() == ["False", "True", "True"]

@@ -25,6 +25,7 @@ from bot.evaluate import Evaluator
 from bot.github.render import pr_body, pr_title
 from bot.journal import JOURNAL_FILE, IterationRecorded, Journal, Record, RunStarted
 from bot.loop import Loop
+from bot.plot import preload as preload_plotting
 from bot.redact import scrub, secret_values
 from bot.report import deltas_table, write_report
 from bot.results import RunSummary
@@ -111,6 +112,7 @@ def execute_run(
                 deadline=deadline)
     console.print(f"run [bold]{run_id}[/bold] on {repo} at {workspace.base[:8]} "
                   f"({loop.iterations} iterations, agent {agent.name})")
+    preload_plotting()  # drawn at the end: imported while the evaluations run
     try:
         with display:
             summary = loop.run(resume=resume)

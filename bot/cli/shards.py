@@ -34,6 +34,7 @@ from bot.errors import (
 from bot.evaluate import Evaluator
 from bot.journal import Journal
 from bot.loop import Loop
+from bot.plot import preload as preload_plotting
 from bot.redact import scrub, secret_values
 from bot.results import RunSummary
 from bot.shards import (
@@ -132,6 +133,7 @@ def gather(repo: Path, directories: list[Path], *, config_path: Path | None) -> 
     loop = Loop(config=config, workspace=workspace, evaluator=evaluator, journal=journal, agent=None,
                 run_id=spec.run_id, run_dir=run_dir, iterations=spec.iterations, on_event=display.event,
                 numbers=[])
+    preload_plotting()  # drawn at the end: imported while the finalists are evaluated
     try:
         with display:
             summary = loop.conclude(gathered.stopped)
