@@ -1,6 +1,7 @@
-"""The sharded optimize's jobs (`growthhacker action --mode shard | gather`), each run on its own as a
-matrix job runs it: a fresh clone, the workflow run's GITHUB_RUN_ID and GITHUB_SHA, artifacts as
-directories; the publish job is the unsharded one's."""
+"""The sharded optimize (`init --shards K`): the workflow run by the fake runner as GitHub runs a
+matrix (instances, artifacts by pattern, re-runs of failed jobs), and its jobs
+(`growthhacker action --mode shard | gather`) each on its own: a fresh clone, the workflow run's
+GITHUB_RUN_ID and GITHUB_SHA, artifacts as directories; the publish job is the unsharded one's."""
 
 from __future__ import annotations
 
@@ -11,12 +12,63 @@ import pytest
 
 from bot.shards import read_done
 from tests.helpers.action_world import ActionWorld, action_world
+from tests.helpers.workflow_runner import rerun_failed_jobs
 
 pytestmark = pytest.mark.slow
 
 DISPATCH = {"inputs": {"iterations": "2"}, "ref": "refs/heads/main",
             "sender": {"login": "alice", "type": "User"}}
 SHARD_0_OF_2 = ("--mode", "shard", "--shard", "0", "--shards", "2")
+
+
+KEY = "sk-ant-api03-shardsonly0123456789"
+
+
+def test_the_sharded_workflow_runs_read_only_shards_gathers_and_publishes_one_pull_request(
+        tmp_path: Path) -> None:
+    with action_world(tmp_path, shards=2) as world:
+        world.runner.secrets["ANTHROPIC_API_KEY"] = KEY  # the config's command agent answers anyway
+
+        run = world.dispatch(iterations="2")
+
+        assert run.ok, run.output
+        assert run.ran() == ["search (0)", "search (1)", "gather", "publish"]
+        run_id = f"gh-{run.context.run_id}" if run.context is not None else ""
+        for name in ("search (0)", "search (1)", "gather"):
+            assert run[name].scopes == {"contents": "read"}, name
+        assert [KEY in run[name].env.values() for name in ("search (0)", "search (1)", "gather")] == [
+            True, True, False]
+        pull = world.fake.pull(1)
+        assert pull["head"]["ref"] == f"growthhacker/{run_id}"
+        assert world.remote_file(f"growthhacker/{run_id}") == "SCALE = 0.6"
+        records = [r for r in world.journal() if r.get("run_id") == run_id]
+        assert [r["iteration"] for r in records if r["kind"] == "iteration"] == [1, 2]
+        assert records[-1]["kind"] == "run_finished" and records[-1]["winner"] == 1
+        # Each shard's token could write nothing, whatever code ran beside it.
+        assert world.write_attempts(run["search (1)"].token)["push growthhacker/stolen"] == "403"
+
+
+def test_a_cancelled_shard_is_re_run_alone_and_the_run_then_publishes(tmp_path: Path) -> None:
+    with action_world(tmp_path, shards=2) as world:
+        cancel = {"search (1)"}  # the first attempt of shard 1 is cancelled as soon as it starts
+        world.runner.cancel_when = lambda job: job in cancel
+
+        first = world.dispatch(iterations="2")
+
+        assert first["search (1)"].result == "cancelled" and first["search (0)"].result == "success"
+        assert first["gather"].result == first["publish"].result == "skipped"
+        with pytest.raises(KeyError):  # no pull request yet
+            world.fake.pull(1)
+        cancel.clear()
+
+        again = rerun_failed_jobs(first)
+
+        assert again == ["search (1)", "gather", "publish"], first.output
+        assert first.ok, first.output
+        run_id = f"gh-{first.context.run_id}" if first.context is not None else ""
+        assert world.fake.pull(1)["head"]["ref"] == f"growthhacker/{run_id}"
+        records = [r for r in world.journal() if r.get("run_id") == run_id]
+        assert [r["iteration"] for r in records if r["kind"] == "iteration"] == [1, 2]
 
 
 def job_env(world: ActionWorld, run_id: str = "4242", sha: str | None = None) -> dict[str, str]:

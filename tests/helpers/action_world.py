@@ -260,8 +260,10 @@ class ActionWorld:
 
 
 @contextmanager
-def action_world(root: Path, files: Mapping[str, str] | None = None) -> Iterator[ActionWorld]:
-    """A remote whose ``main`` holds ``files`` (default: the toy target), served by a fake GitHub."""
+def action_world(root: Path, files: Mapping[str, str] | None = None,
+                 shards: int = 1) -> Iterator[ActionWorld]:
+    """A remote whose ``main`` holds ``files`` (default: the toy target), served by a fake GitHub,
+    with the workflows ``init --shards shards`` writes."""
     bare = root / "server" / "acme" / "ope-target.git"
     bare.parent.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
@@ -281,4 +283,4 @@ def action_world(root: Path, files: Mapping[str, str] | None = None) -> Iterator
         config = load_config(seed)
         paths = [*config.edit.paths, *config.edit.protected, CONFIG_FILE]
         yield ActionWorld(root, fake, bare, agent_dir, Publisher(gh, REPOSITORY), runner,
-                          render_workflows(ACTION_REF, detect_install(seed), paths))
+                          render_workflows(ACTION_REF, detect_install(seed), paths, shards))
