@@ -232,8 +232,10 @@ def _facts(summary: RunSummary, finished: RunFinished | None) -> dict[str, objec
     for it in its:
         statuses[it.status] = statuses.get(it.status, 0) + 1
     extreme = sum(1 for it in its if _has_extreme(it.search) or _has_extreme(it.confirm))
-    overheads = [it.duration_s - _seconds(it.search) for it in its]
-    evals = [_seconds(it.search) for it in its]
+    # An iteration evaluates its search seeds, and its validation seeds when it would become the
+    # incumbent: both are evaluation, not the bot's overhead.
+    evals = [_seconds(it.search) + _seconds(it.validation) for it in its]
+    overheads = [it.duration_s - spent for it, spent in zip(its, evals, strict=True)]
     best = summary.best
     results = [summary.baseline_search, summary.baseline_validation, summary.baseline_confirm,
                *(it.search for it in its), *(it.validation for it in its), *(it.confirm for it in its)]

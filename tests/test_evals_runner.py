@@ -173,13 +173,14 @@ def _journal_with_one_run(repo: Path) -> None:
     base = _result("t0", [1.0, 1.0])
     journal.append(RunStarted(run_id=rid, base_commit="c0", agent="heuristic", iterations=3, metric="err",
                               goal="minimize"))
-    journal.append(BaselineRecorded(run_id=rid, search=base, confirm=base))
+    journal.append(BaselineRecorded(run_id=rid, search=base, confirm=base, validation=base))
     journal.append(IterationRecorded(run_id=rid, iteration=1, hypothesis="a", persona="estimator",
                                      status="failed", search=_result("t1", [None, 1.0], "extreme_value"),
                                      duration_s=5.0))
     journal.append(IterationRecorded(run_id=rid, iteration=2, hypothesis="b", persona="estimator",
-                                     status="improved", search=_result("t2", [0.5, 0.5]), duration_s=6.0,
-                                     tokens=300, usd=0.01))
+                                     status="improved", search=_result("t2", [0.5, 0.5]),
+                                     validation=_result("t2", [0.5, 0.5]), duration_s=10.0, tokens=300,
+                                     usd=0.01))
     journal.append(IterationRecorded(run_id=rid, iteration=3, hypothesis="c", persona="estimator",
                                      status="improved", search=_result("t3", [0.4, 0.6]), duration_s=4.0,
                                      tokens=100, usd=0.02))
@@ -203,10 +204,12 @@ def test_the_outcome_is_read_from_the_runs_journal(tmp_path: Path) -> None:
     assert run.statuses == {"failed": 1, "improved": 2}
     assert (run.extreme_values, run.heldout_rejections) == (1, 1)
     assert (run.tokens, run.usd) == (400, pytest.approx(0.03))
-    # 2 baseline evaluations + 3 searches + 2 confirmations, 2 seeds each, 2 s per seed
-    assert (run.seeds_evaluated, run.eval_s, run.seed_s_max) == (14, 28.0, 2.0)
-    assert run.overhead_s_per_iteration == pytest.approx(1.0)
-    assert run.eval_s_per_iteration == pytest.approx(4.0)
+    # 3 baseline evaluations (every tier) + 3 searches + 1 validation + 2 confirmations, 2 seeds each,
+    # 2 s per seed
+    assert (run.seeds_evaluated, run.eval_s, run.seed_s_max) == (18, 36.0, 2.0)
+    # iteration 2 spent 8 of its 10 s evaluating (search and validation): its overhead is 2 s
+    assert run.overhead_s_per_iteration == pytest.approx((1.0 + 2.0 + 0.0) / 3)
+    assert run.eval_s_per_iteration == pytest.approx((4.0 + 8.0 + 4.0) / 3)
 
 
 def test_the_audit_evaluates_the_incumbent_and_the_winner_on_fresh_seeds(make_repo) -> None:  # type: ignore[no-untyped-def]
