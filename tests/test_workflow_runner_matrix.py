@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.action_world import ACTION_REF, ActionWorld, action_world
+from tests.helpers.action_world import ACTION_REF, ActionWorld, action_world, git
 from tests.helpers.artifacts import download, name_pattern, upload
 from tests.helpers.matrix import expand_matrix, instance_name, job_instances, matrix_outputs, matrix_result
 from tests.helpers.toy import PARAMS
@@ -373,12 +373,15 @@ def test_re_running_failed_jobs_runs_the_failed_instance_and_what_needs_it(tmp_p
         assert run.result("search") == "failure" and run["publish"].result == "skipped"
         zero = run["search (0)"]
         world.runner.secrets["SHARD_1_MODE"] = "receive"  # the cause fixed, as in the repository's settings
+        moved = world.push_change("main", {"NOTES.md": "pushed after the run started\n"})
 
         ran = rerun_failed_jobs(run)
 
         assert ran == ["search (1)", "gather", "publish"]
         one = run["search (1)"]
         assert one.result == "success" and one.env["GITHUB_RUN_ATTEMPT"] == "2"
+        assert one.checkout is not None  # the run's commit, not the branch as it is now
+        assert git(one.checkout, "rev-parse", "HEAD") == zero.env["GITHUB_SHA"] != moved
         assert run["search (0)"] is zero
         assert run["gather"].outputs["search"] == "success" and run["publish"].result == "success"
         assert run.ok

@@ -19,8 +19,9 @@ jobs in ``needs`` order, each as GitHub does:
 - the workflow's and the job's ``env:`` reach every step's environment (GitHub's own ``GITHUB_*``
   variables win);
 - ``actions/checkout`` gives what the runner gives: the merge commit ``refs/pull/<n>/merge`` on
-  ``pull_request``, the default branch on ``issue_comment`` and ``schedule``, ``with: ref`` if set,
-  shallow unless ``fetch-depth: 0``;
+  ``pull_request``, the default branch on ``issue_comment`` and ``schedule`` — the commit the run
+  started on (``github.sha``), even if the branch moved since — or ``with: ref`` if set, shallow
+  unless ``fetch-depth: 0``;
 - secrets are there only where a ``with:`` or an ``env:`` names them, and never for a fork's PR;
 - the GrowthHacker action (``uses:`` the action reference) is the composite ``action.yml`` of this
   repository, step by step (:mod:`tests.helpers.composite`): the real CLI with exactly the
@@ -364,13 +365,16 @@ def _run_step(context: RunContext, run: JobRun, step: Mapping[str, Any], context
 
 def _checkout(context: RunContext, run: JobRun, with_: Mapping[str, Any], workspace: Path) -> bool:
     bare = context.runner.bare
-    ref = to_string(with_.get("ref")) or context.ref
+    asked = to_string(with_.get("ref"))
+    ref = asked or context.ref
     depth = int(float(to_string(with_.get("fetch-depth")) or 1))
     shallow = ["--depth", str(depth)] if depth > 0 else []
     shutil.rmtree(workspace)
     subprocess.run(["git", "clone", "-q", "--no-checkout", *shallow, f"file://{bare}", str(workspace)],
                    check=True, capture_output=True)
-    _git(workspace, "fetch", "-q", *shallow, "origin", ref)
+    # Without ``ref``, actions/checkout fetches the commit the run started on (github.sha), not what
+    # the ref points at now: a re-run, or a later job after a push, sees the run's commit.
+    _git(workspace, "fetch", "-q", *shallow, "origin", asked or context.sha)
     if ref.startswith("refs/heads/") or (not ref.startswith("refs/") and _is_branch(bare, ref)):
         branch = ref.removeprefix("refs/heads/")
         _git(workspace, "checkout", "-q", "-B", branch, "FETCH_HEAD")
