@@ -4,6 +4,7 @@ jobs (:class:`JobRun`, :class:`WorkflowRun`)."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import traceback
 from collections.abc import Callable
@@ -182,6 +183,24 @@ class RunContext:
     cancelled: bool = False
     #: The concurrency entries of this run (its own, its jobs'): a cancelled one cancels the job.
     entries: list[Entry] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, runner: Runner, event_name: str, payload: dict[str, Any], run_dir: Path) -> RunContext:
+        """A new run (number ``runner.runs``) for ``event_name``: the ref and commit GitHub gives it
+        (a pull request's merge commit, written as ``refs/pull/<n>/merge`` now), whether it is a fork's."""
+        fork = False
+        if event_name == "pull_request":
+            pull = payload["pull_request"]
+            number = int(pull["number"])
+            fork = (pull["head"].get("repo") or {}).get("full_name") != runner.repository
+            merge = runner.fake.write_pull_refs(number, pull["base"]["sha"], pull["head"]["sha"])
+            ref, sha = f"refs/pull/{number}/merge", merge or pull["head"]["sha"]
+        else:
+            ref = str(payload["ref"]) if event_name == "workflow_dispatch" and payload.get("ref") else (
+                "refs/heads/main")
+            sha = subprocess.run(["git", "rev-parse", ref], cwd=runner.bare, check=True, capture_output=True,
+                                 text=True).stdout.strip()
+        return cls(runner, event_name, payload, sha, ref, str(1000 + runner.runs), run_dir, fork)
 
     def github(self, job: str, token: str, workspace: Path) -> dict[str, Any]:
         """The ``github`` context of job ``job`` (its id) with ``token`` in ``workspace``."""

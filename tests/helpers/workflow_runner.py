@@ -87,7 +87,7 @@ def run_workflow(
         runner.runs += 1
         run_dir = runner.work / f"run-{runner.runs}"
         (run_dir / "artifacts").mkdir(parents=True)
-        context = _event_context(runner, event_name, dict(payload), run_dir)
+        context = RunContext.start(runner, event_name, dict(payload), run_dir)
     results: dict[str, JobRun] = {}
     jobs: dict[str, Any] = workflow["jobs"]
     group, cancel_in_progress = _group(workflow, {"github": context.github("", "", run_dir), "inputs": {}})
@@ -133,7 +133,7 @@ def rerun_job(previous: WorkflowRun, name: str) -> JobRun:
     """
     before = previous.jobs[name]
     job = previous.workflow["jobs"][before.job_id]
-    if "matrix" in (job.get("strategy") or {}) and not before.matrix:
+    if _has_matrix(job) and not before.matrix:
         instances = [run.name for run in previous.instances(before.job_id) if run.matrix]
         raise ValueError(f"{name} is a matrix job: re-run one of its instances {instances}")
     _rerun(previous, [before])
@@ -159,10 +159,14 @@ def _rerun(previous: WorkflowRun, chosen: list[JobRun]) -> list[str]:
     context, workflow = previous.context, previous.workflow
     context.attempt += 1
     context.cancelled, context.entries = False, []  # a new attempt (its workflow group not modelled)
-    whole = _dependents(workflow["jobs"], {run.job_id for run in chosen})
+    jobs = workflow["jobs"]
+    # A matrix job that never expanded (cancelled before it started) runs again in full, as do the
+    # jobs that need a re-run one.
+    whole = _dependents(jobs, {run.job_id for run in chosen}) | {
+        run.job_id for run in chosen if not run.matrix and _has_matrix(jobs[run.job_id])}
     ran: list[str] = []
     for job_id in dict.fromkeys(run.job_id for run in previous.jobs.values()):  # the order they ran in
-        job = workflow["jobs"][job_id]
+        job = jobs[job_id]
         if job_id in whole:
             runs = [_after(context, r) for r in _run_job(context, workflow, job_id, job, previous.jobs)]
             _replace(previous.jobs, job_id, runs)
@@ -199,6 +203,10 @@ def _after(context: RunContext, run: JobRun) -> JobRun:
     return run
 
 
+def _has_matrix(job: Mapping[str, Any]) -> bool:
+    return "matrix" in (job.get("strategy") or {})
+
+
 def _needs(job: Mapping[str, Any]) -> list[str]:
     needs = job.get("needs", [])
     return [needs] if isinstance(needs, str) else list(needs)
@@ -212,27 +220,6 @@ def _needs_context(job: Mapping[str, Any], done: Mapping[str, JobRun]) -> dict[s
         found[need] = {"result": matrix_result(run.result for run in instances),
                        "outputs": matrix_outputs(run.outputs for run in instances)}
     return found
-
-
-def _event_context(runner: Runner, event_name: str, payload: dict[str, Any], run_dir: Path) -> RunContext:
-    fake = runner.fake
-    fork = False
-    if event_name == "pull_request":
-        pull = payload["pull_request"]
-        number = int(pull["number"])
-        head_repo = (pull["head"].get("repo") or {}).get("full_name")
-        fork = head_repo != runner.repository
-        merge = fake.write_pull_refs(number, pull["base"]["sha"], pull["head"]["sha"])
-        ref = f"refs/pull/{number}/merge"
-        sha = merge or pull["head"]["sha"]
-    elif event_name == "workflow_dispatch" and payload.get("ref"):
-        ref = str(payload["ref"])
-        sha = _git(runner.bare, "rev-parse", ref)
-    else:
-        ref = "refs/heads/main"
-        sha = _git(runner.bare, "rev-parse", ref)
-    run_id = str(1000 + runner.runs)
-    return RunContext(runner, event_name, payload, sha, ref, run_id, run_dir, fork)
 
 
 def _run_job(context: RunContext, workflow: Mapping[str, Any], job_id: str, job: Mapping[str, Any],
