@@ -39,7 +39,8 @@ MAX_REPAIRS = 2
 
 class Loop:
     """One run of the inner loop on a workspace. Construct, then call :meth:`run` (a search shard:
-    :meth:`search`; the gather of a sharded run, which needs no ``agent``: :meth:`conclude`)."""
+    :meth:`search`; the gather of a sharded run, which needs no ``agent``: :meth:`conclude`, and
+    one of its finalists confirmed apart: :meth:`confirm_finalist`)."""
 
     def __init__(
         self,
@@ -120,6 +121,24 @@ class Loop:
         if not baseline_ok(state.baseline):
             return self._finish(winner=None, reason=baseline_failure(state.baseline))
         return self._conclude(state, stopped)
+
+    def confirm_finalist(self, index: int) -> int | None:
+        """Confirmation ``index`` of a gathered run (:mod:`bot.finalists`): its ``index``-th distinct
+        finalist (0 = best) on the held-out seeds, recorded as the gather records it; returns that
+        iteration, or None when the run has no such finalist or its baseline failed.
+
+        Raises:
+            JournalError: the run has no baseline in the journal.
+        """
+        state = RunState.from_records(self.journal.by_run(self.run_id))
+        if state.baseline is None:
+            raise JournalError(f"run {self.run_id} has no baseline in {self.journal.path}")
+        finalists = self.tiers.finalists(state) if baseline_ok(state.baseline) else []
+        if index >= len(finalists):
+            return None
+        if finalists[index].iteration not in state.confirmations:
+            self.tiers.confirm(state.baseline, finalists[index])
+        return finalists[index].iteration
 
     def _start(self, resume: bool) -> RunState:
         """The run's state: recorded so far (``resume``), or a new run started and its baseline."""

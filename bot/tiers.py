@@ -97,12 +97,18 @@ class Tiers:
             self.notify("validated" if verdict.ok else "not_validated", verdict.reason, n)
         return result, verdict, tampering
 
+    def finalists(self, state: RunState) -> list[IterationRecorded]:
+        """The iterations of ``state`` confirmed on the held-out seeds, best first: the
+        ``loop.confirm_top`` best distinct ones that improved on the search seeds."""
+        return distinct_finalists(state.iterations.values(), self.config.evaluate.objective,
+                                  self.config.loop.confirm_top)
+
     def select(self, state: RunState) -> tuple[int | None, str]:
         """Post-hoc selection over all iterations of ``state``: the best distinct finalists confirmed
         on the held-out seeds (recorded in ``state``); returns the winner (or None) and why."""
         assert state.baseline is not None
         objective = self.config.evaluate.objective
-        finalists = distinct_finalists(state.iterations.values(), objective, self.config.loop.confirm_top)
+        finalists = self.finalists(state)
         if not finalists:
             tried = len(state.iterations)
             return None, (f"no improvement: none of {tried} iteration(s) beat the baseline on the search "

@@ -1,6 +1,6 @@
 """The sharded optimize (`init --shards K`): the workflow run by the fake runner as GitHub runs a
 matrix (instances, artifacts by pattern, re-runs of failed jobs), and its jobs
-(`growthhacker action --mode shard | gather`) each on its own: a fresh clone, the workflow run's
+(`growthhacker action --mode shard | confirm | gather`) each on its own: a fresh clone, the workflow run's
 GITHUB_RUN_ID and GITHUB_SHA, artifacts as directories; the publish job is the unsharded one's."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.finalists import read_done as confirmation_done
 from bot.shards import read_done
 from tests.helpers.action_world import ActionWorld, action_world
+from tests.helpers.runs import JobRun
 from tests.helpers.workflow_runner import rerun_failed_jobs
 
 pytestmark = pytest.mark.slow
@@ -19,6 +21,8 @@ pytestmark = pytest.mark.slow
 DISPATCH = {"inputs": {"iterations": "2"}, "ref": "refs/heads/main",
             "sender": {"login": "alice", "type": "User"}}
 SHARD_0_OF_2 = ("--mode", "shard", "--shard", "0", "--shards", "2")
+#: The confirm matrix of the toy target (loop.confirm_top: 3 by default).
+CONFIRMS = ["confirm (0)", "confirm (1)", "confirm (2)"]
 
 
 KEY = "sk-ant-api03-shardsonly0123456789"
@@ -32,18 +36,24 @@ def test_the_sharded_workflow_runs_read_only_shards_gathers_and_publishes_one_pu
         run = world.dispatch(iterations="2")
 
         assert run.ok, run.output
-        assert run.ran() == ["search (0)", "search (1)", "gather", "publish"]
+        assert run.ran() == ["search (0)", "search (1)", *CONFIRMS, "gather", "publish"]
         run_id = f"gh-{run.context.run_id}" if run.context is not None else ""
-        for name in ("search (0)", "search (1)", "gather"):
+        for name in ("search (0)", "search (1)", *CONFIRMS, "gather"):
             assert run[name].scopes == {"contents": "read"}, name
-        assert [KEY in run[name].env.values() for name in ("search (0)", "search (1)", "gather")] == [
-            True, True, False]
+        jobs = ("search (0)", "search (1)", *CONFIRMS, "gather")
+        assert [KEY in run[name].env.values() for name in jobs] == [True, True, False, False, False, False]
+        # The finalists were confirmed by the confirm jobs, side by side; the gather confirmed none again.
+        assert "record(s) merged from 3 confirmation(s)" in " ".join(run["gather"].output.split())
+        assert "confirming iteration" not in run["gather"].output
+        assert "confirming iteration 1" in run["confirm (0)"].output
         pull = world.fake.pull(1)
         assert pull["head"]["ref"] == f"growthhacker/{run_id}"
         assert world.remote_file(f"growthhacker/{run_id}") == "SCALE = 0.6"
         records = [r for r in world.journal() if r.get("run_id") == run_id]
         assert [r["iteration"] for r in records if r["kind"] == "iteration"] == [1, 2]
         assert records[-1]["kind"] == "run_finished" and records[-1]["winner"] == 1
+        confirmed = [r["iteration"] for r in records if r["kind"] == "confirmation"]
+        assert confirmed and len(confirmed) == len(set(confirmed))
         # Each shard's token could write nothing, whatever code ran beside it.
         assert world.write_attempts(run["search (1)"].token)["push growthhacker/stolen"] == "403"
 
@@ -63,12 +73,33 @@ def test_a_cancelled_shard_is_re_run_alone_and_the_run_then_publishes(tmp_path: 
 
         again = rerun_failed_jobs(first)
 
-        assert again == ["search (1)", "gather", "publish"], first.output
+        assert again == ["search (1)", *CONFIRMS, "gather", "publish"], first.output
         assert first.ok, first.output
         run_id = f"gh-{first.context.run_id}" if first.context is not None else ""
         assert world.fake.pull(1)["head"]["ref"] == f"growthhacker/{run_id}"
         records = [r for r in world.journal() if r.get("run_id") == run_id]
         assert [r["iteration"] for r in records if r["kind"] == "iteration"] == [1, 2]
+
+
+def test_a_confirmation_that_never_reached_the_gather_leaves_its_finalist_to_the_gather(
+        tmp_path: Path) -> None:
+    def lose_finalist_0(job: JobRun, artifacts: Path) -> None:
+        if job.name == "confirm (0)":  # as if the job had died before its upload
+            shutil.rmtree(artifacts / "growthhacker-finalist-0")
+
+    with action_world(tmp_path, shards=2) as world:
+        world.runner.after_job = lose_finalist_0
+
+        run = world.dispatch(iterations="2")
+
+        assert run.ok, run.output
+        assert "record(s) merged from 2 confirmation(s)" in " ".join(run["gather"].output.split())
+        assert "confirming iteration 1" in run["gather"].output
+        run_id = f"gh-{run.context.run_id}" if run.context is not None else ""
+        records = [r for r in world.journal() if r.get("run_id") == run_id]
+        assert records[-1]["kind"] == "run_finished" and records[-1]["winner"] == 1
+        assert [r["iteration"] for r in records if r["kind"] == "confirmation"].count(1) == 1
+        assert world.fake.pull(1)["head"]["ref"] == f"growthhacker/{run_id}"
 
 
 def job_env(world: ActionWorld, run_id: str = "4242", sha: str | None = None) -> dict[str, str]:
@@ -159,3 +190,27 @@ def test_gather_refuses_a_missing_shard_and_says_so_when_none_was_downloaded(tmp
         assert "shard(s) 1 of run gh-4242 are missing" in partial.output
         assert not (tmp_path / "b").exists()
         shutil.rmtree(downloaded)
+
+
+def test_a_confirm_job_confirms_its_finalist_of_the_downloaded_shards_into_its_artifact(
+        tmp_path: Path) -> None:
+    with action_world(tmp_path) as world:
+        env = job_env(world)
+        downloaded = tmp_path / "downloaded"
+        confirm = ("workflow_dispatch", DISPATCH, "--mode", "confirm")
+        nothing = world.invoke(*confirm, "--finalist", "0", "--artifact", str(tmp_path / "a"),
+                               env={**env, "GROWTHHACKER_SHARDS_DIR": str(downloaded)})
+        assert nothing.exit_code == 10 and "no shard artifact was downloaded" in nothing.output
+        for index in (0, 1):
+            run_shard(world, index, downloaded / f"growthhacker-shard-{index}", env)
+        with_shards = {**env, "GROWTHHACKER_SHARDS_DIR": str(downloaded)}
+
+        unnamed = world.invoke(*confirm, "--artifact", str(tmp_path / "b"), env=with_shards)
+        first = world.invoke(*confirm, "--finalist", "0", "--artifact", str(tmp_path / "c"), env=with_shards)
+        beyond = world.invoke(*confirm, "--finalist", "2", "--artifact", str(tmp_path / "d"), env=with_shards)
+
+        assert unnamed.exit_code == 10 and "`finalist` input" in unnamed.output
+        assert first.exit_code == 0 and beyond.exit_code == 0, first.output + beyond.output
+        done, none = confirmation_done(tmp_path / "c"), confirmation_done(tmp_path / "d")
+        assert done is not None and (done.run_id, done.iteration) == ("gh-4242", 1)
+        assert none is not None and none.iteration is None and none.records == 0

@@ -189,7 +189,7 @@ def test_what_init_writes_suppresses_no_zizmor_finding(written: list[Path]) -> N
 
 
 #: The modes that run repository or candidate code (the target's install, evaluations, the agents).
-RUNS_CODE = {"search", "measure", "shard", "gather"}
+RUNS_CODE = {"search", "measure", "shard", "confirm", "gather"}
 
 
 def jobs_of(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -302,7 +302,8 @@ def test_every_action_the_action_uses_is_pinned_to_a_commit() -> None:
 
 def test_a_read_only_job_hands_one_artifact_to_the_writing_job_after_it() -> None:
     steps = load(ACTION)["runs"]["steps"]
-    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    upload = uploads[0]
     downloads = [s for s in steps if str(s.get("uses", "")).startswith("actions/download-artifact@")]
     download = next(s for s in downloads if "name" in s["with"])
     bot = next(s for s in steps if s.get("id") == "run")
@@ -318,11 +319,18 @@ def test_a_read_only_job_hands_one_artifact_to_the_writing_job_after_it() -> Non
     assert download["if"] == "inputs.mode == 'report' || inputs.mode == 'publish'"
     assert upload["with"]["overwrite"] is True  # a re-run of failed jobs writes it again
     # The gather takes every shard's artifact: named <its own artifact-name>-shard-<i>, one folder each.
-    shards = next(s for s in downloads if "pattern" in s["with"])
-    assert shards["if"] == "inputs.mode == 'gather'"
+    # A confirm job takes them too and uploads <artifact-name>-finalist-<i>, which the gather takes.
+    shards, confirmations = (s for s in downloads if "pattern" in s["with"])
+    assert shards["if"] == "inputs.mode == 'gather' || inputs.mode == 'confirm'"
     assert shards["with"]["pattern"] == "${{ inputs.artifact-name }}-shard-*"
-    assert "merge-multiple" not in shards["with"]
+    assert "merge-multiple" not in shards["with"] and "merge-multiple" not in confirmations["with"]
     assert shards["with"]["path"] == bot["env"]["GROWTHHACKER_SHARDS_DIR"]
+    [confirmed] = uploads[1:]
+    assert (confirmed["if"], confirmations["if"]) == ("inputs.mode == 'confirm'", "inputs.mode == 'gather'")
+    assert confirmed["with"]["name"] == "${{ inputs.artifact-name }}-finalist-${{ inputs.finalist }}"
+    assert confirmations["with"]["pattern"] == "${{ inputs.artifact-name }}-finalist-*"
+    assert confirmed["with"]["path"] == bot["env"]["GROWTHHACKER_ARTIFACT"]
+    assert confirmations["with"]["path"] == bot["env"]["GROWTHHACKER_CONFIRMATIONS_DIR"]
 
 
 def test_init_shards_writes_the_optimize_workflow_as_a_read_only_matrix_then_gather_then_publish(
@@ -330,10 +338,12 @@ def test_init_shards_writes_the_optimize_workflow_as_a_read_only_matrix_then_gat
     path = next(p for p in written if "written-sharded" in str(p) and p.name == "growthhacker-optimize.yml")
     jobs = load(path)["jobs"]
 
-    assert list(jobs) == ["search", "gather", "publish"]
-    search, gather, publish = jobs["search"], jobs["gather"], jobs["publish"]
+    assert list(jobs) == ["search", "confirm", "gather", "publish"]
+    search, confirm, gather, publish = jobs["search"], jobs["confirm"], jobs["gather"], jobs["publish"]
     assert search["strategy"] == {"fail-fast": False, "matrix": {"shard": list(range(SHARDS))}}
-    assert (search["permissions"], gather["permissions"]) == ({"contents": "read"}, {"contents": "read"})
+    # one confirm job per finalist the config confirms (loop.confirm_top, 3 by default)
+    assert confirm["strategy"] == {"fail-fast": False, "matrix": {"finalist": [0, 1, 2]}}
+    assert search["permissions"] == confirm["permissions"] == gather["permissions"] == {"contents": "read"}
     action = next(s for s in search["steps"] if "growthhacker" in str(s.get("uses", "")))
     assert action["with"]["mode"] == "shard" and action["with"]["shards"] == str(SHARDS)
     assert action["with"]["shard"] == "${{ matrix.shard }}"
@@ -341,10 +351,18 @@ def test_init_shards_writes_the_optimize_workflow_as_a_read_only_matrix_then_gat
     gathered = next(s for s in gather["steps"] if "growthhacker" in str(s.get("uses", "")))
     assert action["with"]["artifact-name"] == gathered["with"]["artifact-name"] + "-shard-${{ matrix.shard }}"
     assert "secrets." in json.dumps(action) and "secrets." not in json.dumps(gather)  # the key: shards only
-    assert (gather["needs"], publish["needs"]) == ("search", "gather")
+    confirming = next(s for s in confirm["steps"] if "growthhacker" in str(s.get("uses", "")))
+    assert confirming["with"] == {"mode": "confirm", "finalist": "${{ matrix.finalist }}",
+                                  "artifact-name": gathered["with"]["artifact-name"]}
+    assert "secrets." not in json.dumps(confirm)
+    assert (confirm["needs"], gather["needs"]) == ("search", ["search", "confirm"])
+    assert publish["needs"] == "gather"
+    # A failed confirm job leaves its finalist to the gather; a failed shard stops the gather.
+    assert gather["if"] == "${{ !cancelled() && needs.search.result == 'success' }}"
     published = next(s for s in publish["steps"] if "growthhacker" in str(s.get("uses", "")))
     assert published["with"]["artifact-name"] == gathered["with"]["artifact-name"]
     assert install_script(path, "search") == install_script(path, "gather") != ""
+    assert install_script(path, "confirm") == install_script(path, "gather")
 
 
 def test_the_single_and_the_sharded_optimize_workflow_share_trigger_concurrency_and_publish(

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.journal import IterationRecorded, Journal
+from bot.finalists import DONE as CONFIRMED
+from bot.finalists import read_done as read_confirmation
+from bot.journal import ConfirmationRecorded, IterationRecorded, Journal
 from bot.shards import DONE, JOURNAL, RECORDS, ShardSpec
 from tests.helpers.loop import run_loop
 from tests.helpers.sketch import PIPELINE, candidate_text, sketch_files
@@ -75,6 +77,15 @@ def test_three_shards_select_the_winner_a_single_run_selects_over_the_same_candi
         (i.iteration, i.status) for i in sharded.iterations if i.iteration in firsts
     ]
 
+    # The two finalists (confirm_top: 2) were confirmed side by side, each by a process of its own,
+    # and the gather confirmed neither again.
+    confirmed = [read_confirmation(run_dir / "finalists" / str(i)) for i in range(2)]
+    assert all(done is not None and done.run_id == run_id for done in confirmed)
+    by_processes = sorted(done.iteration for done in confirmed if done is not None and done.iteration)
+    recorded = sorted(r.iteration for r in journal.by_run(run_id) if isinstance(r, ConfirmationRecorded))
+    assert by_processes == recorded and len(recorded) == len(set(recorded)) >= 1
+    assert "record(s) merged from 2 confirmation(s)" in _text(result.stdout)
+
     again = growthhacker("gather", "--repo", str(repo), *(str(run_dir / "shards" / str(i)) for i in range(3)))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 record(s) merged" in again.stdout
@@ -133,3 +144,44 @@ def _stable(value: Any) -> Any:
     if isinstance(value, list):
         return [_stable(v) for v in value]
     return value
+
+
+def test_a_finalist_whose_confirmation_did_not_finish_is_confirmed_by_the_gather(make_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    files = sketch_files(iterations=4)
+    apart, together = make_repo(files, name="apart"), make_repo(files, name="together")
+    shards = [tmp_path / "shard-0", tmp_path / "shard-1"]
+    for index, out in enumerate(shards):
+        done = growthhacker("shard", str(apart), "--run-id", "r2", "--index", str(index), "--count", "2",
+                            "--base", "HEAD", "--iterations", "4", "--out", str(out))
+        assert done.returncode == 0, done.stdout + done.stderr
+    confirmations = [tmp_path / "finalist-0", tmp_path / "finalist-1"]
+    for index, out in enumerate(confirmations):
+        done = growthhacker("confirm", *map(str, shards), "--repo", str(apart), "--finalist", str(index),
+                            "--out", str(out))
+        assert done.returncode == 0, done.stdout + done.stderr
+    first = read_confirmation(confirmations[0])
+    assert first is not None and first.iteration is not None
+    again = growthhacker("confirm", *map(str, shards), "--repo", str(apart), "--finalist", "0", "--out",
+                         str(confirmations[0]))
+    assert "was already confirmed" in _text(again.stdout) and read_confirmation(confirmations[0]) == first
+    (confirmations[1] / CONFIRMED).unlink()  # as if its job had been killed
+
+    gathered = growthhacker("gather", "--repo", str(apart), *map(str, shards),
+                            *(arg for out in confirmations for arg in ("--confirmation", str(out))))
+    plain = growthhacker("gather", "--repo", str(together), *map(str, shards))
+
+    assert gathered.returncode == 0 and plain.returncode == 0, gathered.stdout + plain.stdout
+    assert "holds no finished confirmation: the gather confirms its finalist" in _text(gathered.stdout)
+    apart_summary = Journal(apart / ".growthhacker" / "journal.jsonl").summary("r2")
+    plain_summary = Journal(together / ".growthhacker" / "journal.jsonl").summary("r2")
+    assert apart_summary.winner == plain_summary.winner
+    assert [(i.iteration, i.confirmed) for i in apart_summary.iterations] == [
+        (i.iteration, i.confirmed) for i in plain_summary.iterations]
+    recorded = [r.iteration for r in Journal(apart / ".growthhacker" / "journal.jsonl").by_run("r2")
+                if isinstance(r, ConfirmationRecorded)]
+    assert first.iteration in recorded and len(recorded) == len(set(recorded))
+
+
+def _text(output: str) -> str:
+    """``output`` with the terminal's line wrapping undone (rich wraps at 80 columns off a TTY)."""
+    return " ".join(output.split())

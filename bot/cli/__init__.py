@@ -1,11 +1,11 @@
 """The `growthhacker` command line: thin click commands over the library below.
 
 One module per command group: :mod:`~bot.cli.run` (``run``, ``report``, ``journal``),
-:mod:`~bot.cli.shards` (``shard``, ``gather``), :mod:`~bot.cli.demo`, :mod:`~bot.cli.verify`,
-:mod:`~bot.cli.init`, :mod:`~bot.cli.action`; what they share is in :mod:`~bot.cli.common`.
-Every :class:`~bot.errors.GrowthHackerError` a command raises leaves as a one-line message and its
-class's exit code (the tree in bot/errors.py, the table in README.md, "Exit codes"); click's own
-usage errors exit 2.
+:mod:`~bot.cli.shards` (``shard``, ``gather``), :mod:`~bot.cli.confirm`, :mod:`~bot.cli.demo`,
+:mod:`~bot.cli.verify`, :mod:`~bot.cli.init`, :mod:`~bot.cli.action`; what they share is in
+:mod:`~bot.cli.common`. Every :class:`~bot.errors.GrowthHackerError` a command raises leaves as a
+one-line message and its class's exit code (the tree in bot/errors.py, the table in README.md,
+"Exit codes"); click's own usage errors exit 2.
 
 The commands are imported lazily, when one is invoked: importing them all (the loop, the GitHub
 client, pydantic models, numpy) took seconds, which `growthhacker --help` and every light command
@@ -29,6 +29,9 @@ __all__ = ["COMMANDS", "cli", "eval_environ", "main"]
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "action": ("action", "action", "Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / "
                "GITHUB_EVENT_PATH and do this job's part of its work (--mode)."),
+    "confirm": ("confirm", "confirm_cmd",
+                "Confirm one finalist of the run whose finished search shards are SHARD_DIRS on the held-out "
+                "seeds, into the directory OUT, so that `gather` only selects (finalists side by side)."),
     "demo": ("demo", "demo",
              "Run the whole loop on a copy of the bundled example OPE repository, with no API key."),
     "gather": ("shards", "gather_cmd",

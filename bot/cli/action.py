@@ -49,12 +49,20 @@ from bot.results import RunSummary
               show_envvar=True, help="shard: how many shards the optimize has (the matrix's size).")
 @click.option("--shards-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="GROWTHHACKER_SHARDS_DIR", show_envvar=True,
-              help="gather: the directory the shards' artifacts were downloaded into, one directory each.")
+              help="confirm, gather: the directory the shards' artifacts were downloaded into, one "
+              "directory each.")
+@click.option("--finalist", type=click.IntRange(0), envvar="GROWTHHACKER_FINALIST", show_envvar=True,
+              help="confirm: which finalist this job confirms, 0 (the best) to loop.confirm_top-1.")
+@click.option("--confirmations-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="GROWTHHACKER_CONFIRMATIONS_DIR", show_envvar=True,
+              help="gather: the directory the confirm jobs' artifacts were downloaded into (if any), one "
+              "directory each; a finalist none confirmed is confirmed by the gather.")
 @errors_to_exit_codes
 def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | None, iterations: int | None,
            agent_name: str | None, agent_command: str | None, bot_login: str | None,
            write_pause: float, time_limit_min: float | None, shard_index: int | None,
-           shard_count: int | None, shards_dir: Path | None) -> None:
+           shard_count: int | None, shards_dir: Path | None, finalist: int | None,
+           confirmations_dir: Path | None) -> None:
     """Run as the GitHub Action: read the event from GITHUB_EVENT_NAME / GITHUB_EVENT_PATH and do this
     job's part of its work (--mode).
 
@@ -66,6 +74,7 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
     """
     # Imported here: PyGithub and the Action's modules take about a second to import, which no
     # other command needs.
+    from bot.cli.confirm import confirm_finalist
     from bot.cli.shards import gather, run_shard
     from bot.github.action import perform
     from bot.github.action.perform import Sharding
@@ -92,14 +101,18 @@ def action(repo: Path, mode: str | None, artifact: Path, config_path: Path | Non
         return run_shard(repo, spec, out, config_path=config_path, agent_name=agent_name,
                          agent_command=agent_command, hints=[], time_limit_min=time_limit_min)
 
-    def gather_shards(directories: list[Path]) -> tuple[RunSummary, Path]:
-        summary, run_dir = gather(repo, directories, config_path=config_path)
+    def gather_shards(directories: list[Path], confirmed: list[Path]) -> tuple[RunSummary, Path]:
+        summary, run_dir = gather(repo, directories, config_path=config_path, confirmations=confirmed)
         show_summary(summary, run_dir)
         return summary, run_dir
 
     planned = prepared.session.config.loop.iterations if iterations is None else iterations
+    def confirm_one(directories: list[Path], index: int, out: Path) -> int | None:
+        return confirm_finalist(repo, directories, index, out, config_path=config_path)
+
     sharding = Sharding(search_shard, gather_shards, planned, shard_index, shard_count,
-                        None if shards_dir is None else shards_dir.resolve())
+                        None if shards_dir is None else shards_dir.resolve(), confirm_one, finalist,
+                        None if confirmations_dir is None else confirmations_dir.resolve())
     with sigterm_interrupts():  # a cancelled or timed-out job still hands on or pushes its records
         result = perform(prepared, run_loop, sharding)
     console.print(", ".join(f"{name}={value or '—'}" for name, value in result.items()))

@@ -17,6 +17,7 @@ import click
 from bot.agents.budget import Budget
 from bot.agents.factory import Framework, make_agent
 from bot.cli.common import console, errors_to_exit_codes, eval_environ, existing_dir
+from bot.cli.confirm import merge_confirmations
 from bot.cli.progress import RunDisplay, Tracker
 from bot.cli.run import make_run_id, open_journal, show_summary, spent_by, write_artifacts
 from bot.config import CONFIG_FILE, load_config
@@ -107,13 +108,18 @@ def run_shard(
     return stopped
 
 
-def gather(repo: Path, directories: list[Path], *, config_path: Path | None) -> tuple[RunSummary, Path]:
+def gather(repo: Path, directories: list[Path], *, config_path: Path | None,
+           confirmations: Sequence[Path] = ()) -> tuple[RunSummary, Path]:
     """Merge the finished shards in ``directories`` into the project journal, confirm the finalists
     on the held-out seeds and commit the winner, as a single run ends; returns the summary and the
     run directory (report, plot, per-iteration files). Re-running it changes nothing.
 
+    ``confirmations``: directories of ``growthhacker confirm`` (:mod:`bot.finalists`); a finalist
+    confirmed there is not confirmed again, one whose confirmation did not finish is confirmed here.
+
     Raises:
-        ShardError: a shard is missing, unfinished, of another run or damaged (nothing is merged).
+        ShardError: a shard is missing, unfinished, of another run or damaged, or a finished
+            confirmation is of another run or finalist (nothing of it is merged).
         GrowthHackerError: as :func:`bot.cli.run.execute_run`.
     """
     repo = project_dir(repo)
@@ -135,6 +141,9 @@ def gather(repo: Path, directories: list[Path], *, config_path: Path | None) -> 
                 numbers=[])
     preload_plotting()  # drawn at the end: imported while the finalists are evaluated
     try:
+        confirmed = merge_confirmations(loop, confirmations, run_dir)
+        if confirmations:
+            console.print(f"{confirmed} record(s) merged from {len(confirmations)} confirmation(s)")
         with display:
             summary = loop.conclude(gathered.stopped)
     finally:
@@ -169,8 +178,36 @@ def run_sharded(
                            agent_name=agent_name, agent_command=agent_command, hints=hints,
                            framework=framework)
             for i in range(shards)}
-    _run_all(argv, root, workers or shards)
-    return gather(repo, [root / str(i) for i in range(shards)], config_path=config_path)
+    failed = _run_all(argv, root, workers or shards, "shard")
+    if failed:
+        index, code = failed[0]
+        tail = _last_line(root / f"{index}.log")
+        error = _BY_EXIT_CODE.get(code, ShardError)
+        raise error(f"shard {index} failed (exit code {code}): {tail}; its log: {root / f'{index}.log'}. "
+                    "Fix that, then re-run the shard with the command in the log or start a new run")
+    directories = [root / str(i) for i in range(shards)]
+    confirmations = _confirm_all(repo, directories, config.loop.confirm_top if shards > 1 else 0,
+                                 workers or shards, config_path, root.parent / "finalists")
+    return gather(repo, directories, config_path=config_path, confirmations=confirmations)
+
+
+def _confirm_all(repo: Path, directories: list[Path], finalists: int, workers: int,
+                 config_path: Path | None, root: Path) -> list[Path]:
+    """Confirm the run's ``finalists`` side by side (``workers`` processes at a time) into
+    ``root/<i>``; returns those directories. Only worth it with two or more of each: otherwise the
+    gather confirms them itself. A failed confirmation is reported and left to the gather."""
+    if finalists < 2 or workers < 2:
+        return []
+    argv: dict[int, list[str]] = {}
+    for index in range(finalists):
+        argv[index] = [sys.executable, "-m", "bot.cli", "confirm", *map(str, directories), "--repo",
+                       str(repo), "--finalist", str(index), "--out", str(root / str(index))]
+        if config_path is not None:
+            argv[index] += ["--config", str(config_path)]
+    for index, code in _run_all(argv, root, workers, "finalist"):
+        console.print(f"[yellow]finalist {index}'s confirmation failed (exit code {code}: "
+                      f"{_last_line(root / f'{index}.log')}): the gather confirms it[/yellow]")
+    return [root / str(index) for index in range(finalists)]
 
 
 def _shard_argv(
@@ -191,8 +228,9 @@ def _shard_argv(
     return argv
 
 
-def _run_all(argv: dict[int, list[str]], root: Path, workers: int) -> None:
-    """Run the shard processes, ``workers`` at a time, each logging to ``root/<i>.log``."""
+def _run_all(argv: dict[int, list[str]], root: Path, workers: int, what: str) -> list[tuple[int, int]]:
+    """Run the processes ``argv`` (each a ``what``: shard, finalist), ``workers`` at a time, each
+    logging to ``root/<i>.log``; returns the failed ones' indices and exit codes."""
     root.mkdir(parents=True, exist_ok=True)
     pending = sorted(argv)
     running: dict[int, subprocess.Popen[bytes]] = {}
@@ -205,7 +243,7 @@ def _run_all(argv: dict[int, list[str]], root: Path, workers: int) -> None:
                     log.write(f"$ {shlex.join(argv[index])}\n".encode())
                     log.flush()
                     running[index] = subprocess.Popen(argv[index], stdout=log, stderr=subprocess.STDOUT)
-                console.print(f"[dim]shard {index} started (log: {root / f'{index}.log'})[/dim]")
+                console.print(f"[dim]{what} {index} started (log: {root / f'{index}.log'})[/dim]")
             for index, process in list(running.items()):
                 code = process.poll()
                 if code is None:
@@ -213,19 +251,18 @@ def _run_all(argv: dict[int, list[str]], root: Path, workers: int) -> None:
                 del running[index]
                 if code:
                     failed.append((index, code))
-                console.print(f"shard {index} {'failed with exit code ' + str(code) if code else 'done'}")
+                console.print(f"{what} {index} {'failed with exit code ' + str(code) if code else 'done'}")
             time.sleep(0.2)
     finally:
         for process in running.values():  # interrupted: the shards resume when re-run
             process.terminate()
             process.wait()
-    if failed:
-        index, code = failed[0]
-        tail = (root / f"{index}.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-        error = _BY_EXIT_CODE.get(code, ShardError)
-        raise error(f"shard {index} failed (exit code {code}): {tail[0] if tail else 'no output'}; its log: "
-                    f"{root / f'{index}.log'}. Fix that, then re-run the shard with the command in the log "
-                    "or start a new run")
+    return failed
+
+
+def _last_line(log: Path) -> str:
+    lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return lines[-1] if lines else "no output"
 
 
 @click.command()
@@ -266,9 +303,15 @@ def shard(repo: Path, run_id: str, index: int, count: int, base_ref: str, iterat
 @click.option("--repo", type=existing_dir(), default=".", show_default=True, help="The target repository.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help=f"Config file (default: REPO/{CONFIG_FILE}).")
+@click.option("--confirmation", "confirmations", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="A directory of `growthhacker confirm` (repeatable): that finalist is not confirmed "
+                   "again. One that did not finish is skipped with a note.")
 @errors_to_exit_codes
-def gather_cmd(shard_dirs: tuple[Path, ...], repo: Path, config_path: Path | None) -> None:
+def gather_cmd(shard_dirs: tuple[Path, ...], repo: Path, config_path: Path | None,
+               confirmations: tuple[Path, ...]) -> None:
     """Join the finished search shards in SHARD_DIRS (all of one run): merge their records into the
     journal, confirm the finalists on the held-out seeds and commit the winner, as a run ends."""
-    summary, run_dir = gather(repo, [d.resolve() for d in shard_dirs], config_path=config_path)
+    summary, run_dir = gather(repo, [d.resolve() for d in shard_dirs], config_path=config_path,
+                              confirmations=[d.resolve() for d in confirmations])
     show_summary(summary, run_dir)

@@ -30,14 +30,16 @@ from bot.errors import ActionEnvironmentError
 #: What an event asks the bot to do.
 Work = Literal["optimize", "verify", "outcome", "command"]
 #: What one job of a workflow does (the action's ``mode`` input).
-Mode = Literal["search", "publish", "measure", "report", "outcome", "receive", "undo", "shard", "gather"]
+Mode = Literal["search", "publish", "measure", "report", "outcome", "receive", "undo", "shard", "confirm",
+               "gather"]
 #: The jobs that do each work, in the order a workflow runs them: a job that runs repository or
-#: candidate code never writes (``search``, ``measure``, ``shard``, ``gather``); the job after it
-#: writes and runs none (``publish``, ``report``). A sharded optimize is a matrix of ``shard`` jobs,
-#: then ``gather``, which hands on what ``search`` would. A command is received first (``receive``);
+#: candidate code never writes (``search``, ``measure``, ``shard``, ``confirm``, ``gather``); the job
+#: after it writes and runs none (``publish``, ``report``). A sharded optimize is a matrix of
+#: ``shard`` jobs, a matrix of ``confirm`` jobs (one finalist each), then ``gather``, which hands on
+#: what ``search`` would. A command is received first (``receive``);
 #: ``iterate`` then searches and publishes, ``undo`` has a job of its own.
 JOB_MODES: dict[Work, tuple[Mode, ...]] = {
-    "optimize": ("search", "shard", "gather", "publish"),
+    "optimize": ("search", "shard", "confirm", "gather", "publish"),
     "verify": ("measure", "report"),
     "outcome": ("outcome",),
     "command": ("receive", "undo", "search", "publish"),

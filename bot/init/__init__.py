@@ -107,7 +107,8 @@ def init_repo(
     ambiguity is an error); findings go to ``echo``, one line each. ``action_ref`` is the action the
     workflows use (None: the one this installation came from, see
     :func:`bot.init.workflows.check_action_ref`; not needed on a dry run). ``shards`` above 1 writes
-    the optimize workflow as a matrix of that many search shards, a gather job and the publish job.
+    the optimize workflow as a matrix of that many search shards, a matrix confirming the
+    finalists, a gather job and the publish job.
 
     Returns:
         The :class:`InitResult`.
@@ -137,7 +138,7 @@ def init_repo(
     for note in found.notes:
         echo(f"check: {note}")
     config_text = render_config(found, chosen, guards)
-    parse_config(config_text, source=f"{CONFIG_FILE} (generated)")
+    generated = parse_config(config_text, source=f"{CONFIG_FILE} (generated)")
     install = detect_install(repo)
     for note in install.notes:
         echo(f"workflows: {note}")
@@ -146,7 +147,8 @@ def init_repo(
         # verify runs when a pull request touches what can change the evaluation's numbers.
         paths = [*found.editable, *found.protected, CONFIG_FILE]
         files = {Path(WORKFLOWS_DIR) / name: text
-                 for name, text in render_workflows(ref, install, paths, shards).items()}
+                 for name, text in render_workflows(ref, install, paths, shards,
+                                                  generated.loop.confirm_top).items()}
         for path, text in {Path(CONFIG_FILE): config_text, **files}.items():
             target = repo / path
             target.parent.mkdir(parents=True, exist_ok=True)

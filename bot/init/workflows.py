@@ -23,6 +23,7 @@ _INSTALL_MARK = re.compile(r"^( *)# growthhacker:install\b.*\n", re.MULTILINE)
 _PATHS_MARK = re.compile(r"^( *)# growthhacker:paths\b.*\n", re.MULTILINE)
 _SHARDS_MARK = re.compile(r"^( *)# growthhacker:shards\b.*\n", re.MULTILINE)
 _COUNT_MARK = re.compile(r"^( *)# growthhacker:shard-count\b.*\n", re.MULTILINE)
+_FINALISTS_MARK = re.compile(r"^( *)# growthhacker:finalists\b.*\n", re.MULTILINE)
 #: The optimize workflow as a matrix of shard jobs, a gather job and the publish job (``--shards``).
 SHARDED_OPTIMIZE = "growthhacker-optimize-sharded.yml"
 MAX_SHARDS = 64
@@ -82,11 +83,12 @@ def _paths_filter(paths: Sequence[str], indent: str) -> str:
 
 
 def render_workflows(action_ref: str, install: Install | None = None,
-                     paths: Sequence[str] = (), shards: int = 1) -> dict[str, str]:
+                     paths: Sequence[str] = (), shards: int = 1, finalists: int = 3) -> dict[str, str]:
     """The workflow templates by file name, with ``action_ref`` as the action, ``install`` as the
     jobs' setup where they run the repository's code (default: Python 3.11 and a step to edit),
     ``paths`` as verify's ``paths:`` filter (none: every pull request) and, for ``shards`` above 1,
-    the optimize workflow as a matrix of that many shard jobs, a gather job and the publish job.
+    the optimize workflow as a matrix of that many shard jobs, a matrix of ``finalists`` confirm jobs
+    (``loop.confirm_top``), a gather job and the publish job.
 
     Raises:
         ConfigError: ``action_ref`` is malformed (:func:`check_action_ref`), a path cannot be
@@ -95,6 +97,9 @@ def render_workflows(action_ref: str, install: Install | None = None,
     ref = check_action_ref(action_ref)
     if not 1 <= shards <= MAX_SHARDS:
         raise ConfigError(f"--shards {shards}: use 1 (one search job) to {MAX_SHARDS}")
+    if not 1 <= finalists <= MAX_SHARDS:
+        raise ConfigError(f"loop.confirm_top {finalists}: a sharded workflow confirms 1 to {MAX_SHARDS} "
+                          "finalists side by side")
     setup = install or Install(None, (), (), ("nothing found to install: edit this step",))
     folder = resources.files("bot").joinpath("templates", "workflows")
     rendered = {}
@@ -105,6 +110,7 @@ def render_workflows(action_ref: str, install: Install | None = None,
         text = _PATHS_MARK.sub(lambda m: _paths_filter(paths, m.group(1)), text)
         text = _SHARDS_MARK.sub(lambda m: f"{m.group(1)}shard: {list(range(shards))}\n", text)
         text = _COUNT_MARK.sub(lambda m: f'{m.group(1)}shards: "{shards}"\n', text)
+        text = _FINALISTS_MARK.sub(lambda m: f"{m.group(1)}finalist: {list(range(finalists))}\n", text)
         if not isinstance(yaml.safe_load(text), dict):
             raise ConfigError(f"the bundled template {name} is not a YAML mapping (reinstall GrowthHacker)")
         rendered[name] = text

@@ -283,4 +283,5 @@ def action_world(root: Path, files: Mapping[str, str] | None = None,
         config = load_config(seed)
         paths = [*config.edit.paths, *config.edit.protected, CONFIG_FILE]
         yield ActionWorld(root, fake, bare, agent_dir, Publisher(gh, REPOSITORY), runner,
-                          render_workflows(ACTION_REF, detect_install(seed), paths, shards))
+                          render_workflows(ACTION_REF, detect_install(seed), paths, shards,
+                                           config.loop.confirm_top))

@@ -19,7 +19,14 @@ from bot.github.action.session import (
     Session,
     outputs,
 )
-from bot.github.action.sharded import GatherShards, RunShard, gather_search, run_search_shard
+from bot.github.action.sharded import (
+    ConfirmFinalist,
+    GatherShards,
+    RunShard,
+    confirm_search_finalist,
+    gather_search,
+    run_search_shard,
+)
 from bot.github.commands import parse_command
 from bot.github.events import DispatchEvent, IssueCommentEvent, PullRequestEvent, ScheduleEvent
 from bot.github.step_files import write_outputs
@@ -27,9 +34,10 @@ from bot.github.step_files import write_outputs
 
 @dataclass(frozen=True)
 class Sharding:
-    """What the ``shard`` and ``gather`` modes need besides the session: how to run a shard and to
-    gather shards (the CLI binds them to its options), this job's place in the matrix, the run's
-    iterations and where the shard artifacts were downloaded."""
+    """What the ``shard``, ``confirm`` and ``gather`` modes need besides the session: how to run a
+    shard, confirm a finalist and gather (the CLI binds them to its options), this job's place in its
+    matrix, the run's iterations and where the shards' and the confirmations' artifacts were
+    downloaded."""
 
     run_shard: RunShard
     gather: GatherShards
@@ -37,6 +45,9 @@ class Sharding:
     index: int | None = None
     count: int | None = None
     downloaded: Path | None = None
+    confirm: ConfirmFinalist | None = None
+    finalist: int | None = None
+    confirmations: Path | None = None
 
 
 def perform(prepared: Prepared, run_loop: RunLoop, sharding: Sharding | None = None) -> Outputs:
@@ -63,7 +74,7 @@ def perform(prepared: Prepared, run_loop: RunLoop, sharding: Sharding | None = N
         # The workflow checked out the head the receive job saw: the search starts from it.
         base = git(session.repo, "rev-parse", "HEAD^{commit}").strip()
         result = search(session, run_loop, kind="iterate", base=base, hints=hints, pr_number=event.pr_number)
-    elif mode in ("shard", "gather") and optimizing:
+    elif mode in ("shard", "confirm", "gather") and optimizing:
         result = _sharded(session, mode, sharding)
     elif mode == "publish" and optimizing:
         result = publish_optimize(session)
@@ -88,14 +99,20 @@ def perform(prepared: Prepared, run_loop: RunLoop, sharding: Sharding | None = N
 def _sharded(session: Session, mode: str, sharding: Sharding | None) -> Outputs:
     if sharding is None:
         raise ActionEnvironmentError(f"mode {mode} needs the sharding options of `growthhacker action`")
+    if mode == "shard":
+        if sharding.index is None or sharding.count is None:
+            raise ActionEnvironmentError("mode shard needs this job's shard and the number of shards: the "
+                                         "action's `shard` and `shards` inputs (GROWTHHACKER_SHARD, "
+                                         "GROWTHHACKER_SHARDS)")
+        return run_search_shard(session, sharding.run_shard, index=sharding.index, count=sharding.count,
+                                iterations=sharding.iterations)
+    downloaded = sharding.downloaded
+    if downloaded is None:
+        raise ActionEnvironmentError(f"mode {mode} needs the directory the shard artifacts were "
+                                     "downloaded into (--shards-dir, GROWTHHACKER_SHARDS_DIR)")
     if mode == "gather":
-        if sharding.downloaded is None:
-            raise ActionEnvironmentError("mode gather needs the directory the shard artifacts were "
-                                         "downloaded into (--shards-dir, GROWTHHACKER_SHARDS_DIR)")
-        return gather_search(session, sharding.gather, sharding.downloaded)
-    if sharding.index is None or sharding.count is None:
-        raise ActionEnvironmentError("mode shard needs this job's shard and the number of shards: the "
-                                     "action's `shard` and `shards` inputs (GROWTHHACKER_SHARD, "
-                                     "GROWTHHACKER_SHARDS)")
-    return run_search_shard(session, sharding.run_shard, index=sharding.index, count=sharding.count,
-                            iterations=sharding.iterations)
+        return gather_search(session, sharding.gather, downloaded, sharding.confirmations)
+    if sharding.confirm is None or sharding.finalist is None:
+        raise ActionEnvironmentError("mode confirm needs this job's finalist: the action's `finalist` input "
+                                     "(GROWTHHACKER_FINALIST)")
+    return confirm_search_finalist(session, sharding.confirm, downloaded, sharding.finalist)

@@ -34,9 +34,12 @@ from bot.workspace import check_run_id
 
 #: Runs search shard ``spec`` into the directory ``out``; returns why it stopped early, or None.
 RunShard = Callable[[ShardSpec, Path], str | None]
-#: Gathers the shard directories into the journal and selects post hoc; returns the summary and the
-#: run directory (as a single run's loop does).
-GatherShards = Callable[[list[Path]], tuple[RunSummary, Path]]
+#: Gathers the shard directories (first) into the journal with the finished confirmations (second)
+#: and selects post hoc; returns the summary and the run directory (as a single run's loop does).
+GatherShards = Callable[[list[Path], list[Path]], tuple[RunSummary, Path]]
+#: Confirms finalist ``index`` of the run in the shard directories into the directory ``out``;
+#: returns its iteration, or None when the run has fewer finalists.
+ConfirmFinalist = Callable[[list[Path], int, Path], int | None]
 
 
 def sharded_run_id(session: Session) -> str:
@@ -100,9 +103,28 @@ def run_search_shard(session: Session, run_shard: RunShard, *, index: int, count
     return outputs()
 
 
-def gather_search(session: Session, gather: GatherShards, shards: Path) -> Outputs:
-    """Gather the shard artifacts downloaded into ``shards`` (one directory each) and write the
-    artifact a single search job writes, for the publish job.
+def confirm_search_finalist(session: Session, confirm: ConfirmFinalist, shards: Path, index: int) -> Outputs:
+    """Confirm finalist ``index`` of the shard artifacts downloaded into ``shards`` (one directory
+    each) into this job's artifact, which the gather job downloads: a matrix of these jobs confirms
+    the finalists side by side instead of one after another in the gather.
+
+    Raises:
+        ActionEnvironmentError: no shard was downloaded.
+        ShardError: a shard is missing, unfinished, of another run or damaged.
+        GrowthHackerError: as the loop's held-out confirmation (evaluation harness, workspace).
+    """
+    directories = _downloaded(shards)
+    iteration = confirm(directories, index, session.artifact)
+    what = f"iteration {iteration}" if iteration is not None else "no iteration (fewer finalists)"
+    print(f"finalist {index} ({what}) is in {session.artifact}")
+    return outputs()
+
+
+def gather_search(session: Session, gather: GatherShards, shards: Path,
+                  confirmations: Path | None) -> Outputs:
+    """Gather the shard artifacts downloaded into ``shards`` (one directory each), with the
+    confirmation artifacts downloaded into ``confirmations`` (any there are), and write the artifact
+    a single search job writes, for the publish job.
 
     Raises:
         ActionEnvironmentError: no shard was downloaded.
@@ -110,12 +132,22 @@ def gather_search(session: Session, gather: GatherShards, shards: Path) -> Outpu
         GrowthHackerError: as the loop's selection (evaluation harness, workspace).
         GitHubError: the journal branch cannot be read.
     """
-    directories = sorted(path for path in shards.iterdir() if path.is_dir()) if shards.is_dir() else []
+    directories = _downloaded(shards)
+    confirmed = _subdirectories(confirmations) if confirmations is not None else []
+    spec = gathered_lines(directories).spec  # checks every shard before anything is merged
+    return search(session, lambda _base, _hints: gather(directories, confirmed), kind="optimize",
+                  base=spec.base_commit, hints=[])
+
+
+def _subdirectories(path: Path) -> list[Path]:
+    return sorted(child for child in path.iterdir() if child.is_dir()) if path.is_dir() else []
+
+
+def _downloaded(shards: Path) -> list[Path]:
+    directories = _subdirectories(shards)
     if not directories:
         raise ActionEnvironmentError(
             f"no shard artifact was downloaded into {shards}: the search jobs' artifacts are named "
             "<artifact-name>-shard-<i> after the gather job's artifact-name; did they run?"
         )
-    spec = gathered_lines(directories).spec  # checks every shard before anything is merged
-    return search(session, lambda _base, _hints: gather(directories), kind="optimize",
-                  base=spec.base_commit, hints=[])
+    return directories
