@@ -254,7 +254,8 @@ def _run_all(argv: dict[int, list[str]], root: Path, workers: int, what: str) ->
                 console.print(f"{what} {index} {'failed with exit code ' + str(code) if code else 'done'}")
             time.sleep(0.2)
     finally:
-        for process in running.values():  # interrupted: the shards resume when re-run
+        # Interrupted: a shard resumes when re-run, a confirmation starts over.
+        for process in running.values():
             process.terminate()
             process.wait()
     return failed
